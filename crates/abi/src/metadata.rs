@@ -1,0 +1,183 @@
+//! What a plugin says about itself, and the small JSON documents that cross
+//! with `open`, `check` and `discover`. Metadata is data: the host shows it
+//! (`cutover plugins list`) and routes by it, and knows no platform by name.
+//!
+//! Every document here tolerates unknown fields and adds fields only, so a
+//! newer plugin can describe itself to an older host.
+
+use cutover_schema::{EntityKind, SchemaVersion};
+use serde::{Deserialize, Serialize};
+
+/// Everything a plugin declares about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginMetadata {
+    /// Unique name operators use in `cutover.toml` (`mailchimp`, `jsonl`).
+    pub name: String,
+    /// The plugin's own version (semver).
+    pub version: String,
+    /// One line that says what the plugin connects to.
+    pub description: String,
+    /// What kind of platform it connects to.
+    pub kind: PluginKind,
+    /// The plugin ABI it was built against.
+    pub abi_version: u32,
+    /// The canonical-schema version its records speak.
+    pub schema_version: SchemaVersion,
+    /// The streams it offers.
+    pub streams: Vec<StreamInfo>,
+    /// JSON Schema of its config.
+    pub config_schema: serde_json::Value,
+    /// How fast the platform lets it go, if it is rate limited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitProfile>,
+}
+
+impl PluginMetadata {
+    /// The stream of that name, if the plugin offers it.
+    pub fn stream(&self, name: &str) -> Option<&StreamInfo> {
+        self.streams.iter().find(|stream| stream.name == name)
+    }
+}
+
+/// The kind of platform a plugin connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginKind {
+    /// Affiliate networks and partner platforms.
+    Affiliate,
+    /// Email service providers and list servers.
+    Esp,
+    /// Customer relationship management.
+    Crm,
+    /// Shops and order systems.
+    Store,
+    /// Files (CSV, JSON Lines) and generated data.
+    File,
+    /// Long-term archives of a retired platform.
+    Archive,
+}
+
+impl PluginKind {
+    /// Every kind, in the order they are documented.
+    pub const ALL: [PluginKind; 6] = [
+        PluginKind::Affiliate,
+        PluginKind::Esp,
+        PluginKind::Crm,
+        PluginKind::Store,
+        PluginKind::File,
+        PluginKind::Archive,
+    ];
+
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginKind::Affiliate => "affiliate",
+            PluginKind::Esp => "esp",
+            PluginKind::Crm => "crm",
+            PluginKind::Store => "store",
+            PluginKind::File => "file",
+            PluginKind::Archive => "archive",
+        }
+    }
+}
+
+/// One stream a plugin offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamInfo {
+    /// Stream name, unique within the plugin (`contacts`, `members`).
+    pub name: String,
+    /// The canonical entity its records carry.
+    pub entity: EntityKind,
+    /// Whether the plugin reads it, writes it, or both.
+    pub direction: Direction,
+}
+
+/// Which way records flow through a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The plugin reads it from the platform.
+    Source,
+    /// The plugin writes it to the platform.
+    Destination,
+    /// Both.
+    Both,
+}
+
+impl Direction {
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Source => "source",
+            Direction::Destination => "destination",
+            Direction::Both => "both",
+        }
+    }
+
+    /// Whether records can be read from such a stream.
+    pub fn can_read(self) -> bool {
+        matches!(self, Direction::Source | Direction::Both)
+    }
+
+    /// Whether records can be written to such a stream.
+    pub fn can_write(self) -> bool {
+        matches!(self, Direction::Destination | Direction::Both)
+    }
+}
+
+/// A platform's documented limits, used for the ETA and the shared limiter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RateLimitProfile {
+    /// Sustained requests per second allowed per account.
+    pub requests_per_second: u32,
+    /// Simultaneous requests allowed per account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+    /// Most records one write request accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_batch: Option<u32>,
+}
+
+/// What the host tells a plugin when it opens an instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenContext {
+    /// Folder that relative paths in the config are relative to (the
+    /// migration config's folder).
+    pub base_dir: String,
+}
+
+/// The answer to `check`: each thing verified, and whether it held.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckReport {
+    /// One entry per thing checked.
+    pub checks: Vec<CheckItem>,
+}
+
+/// One verified thing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckItem {
+    /// What was checked (`credentials`, `write access to out/`).
+    pub name: String,
+    /// Whether it held.
+    pub ok: bool,
+    /// Why not, or what was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// The answer to `discover`: how much there is per stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// One entry per stream the plugin can count.
+    pub streams: Vec<StreamCount>,
+}
+
+/// The size of one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamCount {
+    /// The stream.
+    pub stream: String,
+    /// How many records it holds, when the platform says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
+}

@@ -1,0 +1,228 @@
+//! The bridge from the safe traits to the root module: one generic `extern "C"`
+//! function per boundary call, each decoding its input, checking the stream,
+//! calling the plugin inside the panic guard and encoding the answer.
+//!
+//! Instances live in a registry keyed by opaque handles, so no pointer ever
+//! crosses the boundary. Each instance has its own lock: a source instance and
+//! a destination instance of the same plugin run in parallel.
+
+use crate::describe::metadata_of;
+use crate::guard::guarded;
+use crate::{Context, ErrorCode, Plugin, PluginError, config::parse_config};
+use abi_stable::prefix_type::PrefixTypeTrait;
+use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
+use cutover_abi::ffi::{FfiError, Handle, PluginMod, PluginModRef};
+use cutover_abi::metadata::{Direction, OpenContext, StreamInfo};
+use cutover_abi::wire;
+use cutover_schema::Record;
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+/// The root module for plugin `P`: what [`crate::export_plugin!`] exports, and
+/// what `cutover-conformance` and in-process benchmarks call directly to go
+/// through exactly the code a loaded plugin runs.
+pub fn root_module<P: Plugin>() -> PluginModRef {
+    PluginMod {
+        describe: describe::<P>,
+        open: open::<P>,
+        check: check::<P>,
+        discover: discover::<P>,
+        read: read::<P>,
+        write: write::<P>,
+        close: close::<P>,
+    }
+    .leak_into_prefix()
+}
+
+type Instance = Arc<Mutex<Box<dyn Any + Send>>>;
+
+fn registry() -> MutexGuard<'static, HashMap<Handle, Instance>> {
+    static INSTANCES: OnceLock<Mutex<HashMap<Handle, Instance>>> = OnceLock::new();
+    // The registry lock is held only to insert, look up or remove an entry,
+    // never while plugin code runs, so it cannot be poisoned by a plugin panic.
+    INSTANCES.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the registry keeps per open instance: the plugin and, computed once at
+/// open, what every call needs for its checks and messages.
+struct Opened<P> {
+    plugin: P,
+    name: String,
+    streams: Vec<StreamInfo>,
+}
+
+fn plugin_name<P: Plugin>() -> String {
+    // `describe` is the plugin's own code and may panic; the name is only for
+    // messages, so fall back rather than fail.
+    std::panic::catch_unwind(|| P::describe().name().to_owned()).unwrap_or_else(|_| "unnamed".into())
+}
+
+fn finish<T>(result: Result<T, PluginError>) -> RResult<T, FfiError> {
+    result.map_err(FfiError::from).into()
+}
+
+/// Runs `call` on the instance behind `handle`, with its lock held, inside the
+/// panic guard.
+fn with_instance<P: Plugin, T>(
+    handle: Handle,
+    operation: &str,
+    call: impl FnOnce(&mut Opened<P>) -> Result<T, PluginError>,
+) -> Result<T, PluginError> {
+    let instance = registry().get(&handle).cloned().ok_or_else(|| {
+        PluginError::new(
+            ErrorCode::UnknownHandle,
+            format!("{operation} on plugin `{}`: handle {handle} is not open", plugin_name::<P>()),
+        )
+    })?;
+    let mut guard = instance.lock().map_err(|_| {
+        PluginError::new(
+            ErrorCode::Panic,
+            format!("{operation} on plugin `{}`: the instance panicked earlier and cannot be used", plugin_name::<P>()),
+        )
+        .with_help("open a new instance (run the migration again)")
+    })?;
+    let opened = guard.downcast_mut::<Opened<P>>().ok_or_else(|| {
+        PluginError::new(
+            ErrorCode::UnknownHandle,
+            format!("{operation} on plugin `{}`: handle {handle} belongs to another plugin", plugin_name::<P>()),
+        )
+    })?;
+    let name = opened.name.clone();
+    guarded(&name, operation, || call(opened))
+}
+
+impl<P: Plugin> Opened<P> {
+    /// Refuses a stream the plugin does not declare in that direction.
+    fn check_stream(&self, stream: &str, wanted: Direction) -> Result<(), PluginError> {
+        let offered = self.streams.iter().any(|info| {
+            info.name == stream
+                && match wanted {
+                    Direction::Source => info.direction.can_read(),
+                    Direction::Destination => info.direction.can_write(),
+                    Direction::Both => info.direction == Direction::Both,
+                }
+        });
+        if offered {
+            return Ok(());
+        }
+        let available: Vec<String> =
+            self.streams.iter().map(|info| format!("{} ({})", info.name, info.direction.as_str())).collect();
+        Err(PluginError::new(
+            ErrorCode::Unsupported,
+            format!(
+                "plugin `{}` offers no {} stream `{stream}`; it offers: {}",
+                self.name,
+                wanted.as_str(),
+                if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+            ),
+        ))
+    }
+
+    fn missing_impl(&self, trait_name: &str) -> PluginError {
+        let method = trait_name.to_lowercase();
+        PluginError::new(
+            ErrorCode::Internal,
+            format!("plugin `{}` declares {method} streams but implements no {trait_name}: a plugin bug", self.name),
+        )
+        .with_help(format!("return Some(self) from Plugin::{method}()"))
+    }
+}
+
+extern "C" fn describe<P: Plugin>() -> RResult<RString, FfiError> {
+    finish(guarded("unknown", "describe", || {
+        serde_json::to_string(&metadata_of::<P>())
+            .map(RString::from)
+            .map_err(|error| PluginError::new(ErrorCode::Internal, format!("cannot encode plugin metadata: {error}")))
+    }))
+}
+
+extern "C" fn open<P: Plugin>(config_json: RStr<'_>, context_json: RStr<'_>) -> RResult<Handle, FfiError> {
+    let name = plugin_name::<P>();
+    finish(guarded(&name, "open", || {
+        let context: OpenContext = serde_json::from_str(context_json.as_str()).map_err(|error| {
+            PluginError::new(ErrorCode::Encoding, format!("malformed open context from the host: {error}"))
+        })?;
+        let config = parse_config::<P::Config>(&name, config_json.as_str())?;
+        let plugin = P::open(config, &Context::new(PathBuf::from(context.base_dir)))?;
+        let opened = Opened { plugin, name: name.clone(), streams: P::describe().into_streams() };
+        static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
+        let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+        registry().insert(handle, Arc::new(Mutex::new(Box::new(opened))));
+        Ok(handle)
+    }))
+}
+
+extern "C" fn check<P: Plugin>(handle: Handle) -> RResult<RString, FfiError> {
+    finish(with_instance::<P, _>(handle, "check", |opened| {
+        let report = opened.plugin.check()?;
+        to_json(&report)
+    }))
+}
+
+extern "C" fn discover<P: Plugin>(handle: Handle) -> RResult<RString, FfiError> {
+    finish(with_instance::<P, _>(handle, "discover", |opened| {
+        let inventory = opened.plugin.discover()?;
+        to_json(&inventory)
+    }))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<RString, PluginError> {
+    serde_json::to_string(value)
+        .map(RString::from)
+        .map_err(|error| PluginError::new(ErrorCode::Internal, format!("cannot encode answer: {error}")))
+}
+
+extern "C" fn read<P: Plugin>(
+    handle: Handle,
+    stream: RStr<'_>,
+    cursor: ROption<RStr<'_>>,
+    max_records: u32,
+) -> RResult<RVec<u8>, FfiError> {
+    let stream = stream.as_str();
+    let result = with_instance::<P, _>(handle, "read", |opened| {
+        opened.check_stream(stream, Direction::Source)?;
+        if max_records == 0 {
+            return Err(PluginError::new(ErrorCode::Unsupported, "read of 0 records: ask for at least 1"));
+        }
+        let missing = opened.missing_impl("Source");
+        let source = opened.plugin.source().ok_or(missing)?;
+        let batch = source.read(stream, cursor.into_option().map(|c| c.as_str()), max_records as usize)?;
+        wire::encode(&batch)
+            .map(RVec::from)
+            .map_err(|error| PluginError::new(ErrorCode::Encoding, format!("cannot encode the batch read: {error}")))
+    });
+    finish(result.map_err(|error| error.in_stream(stream)))
+}
+
+extern "C" fn write<P: Plugin>(handle: Handle, stream: RStr<'_>, batch: RSlice<'_, u8>) -> RResult<RVec<u8>, FfiError> {
+    let stream = stream.as_str();
+    let result = with_instance::<P, _>(handle, "write", |opened| {
+        opened.check_stream(stream, Direction::Destination)?;
+        let records: Vec<Record> = wire::decode(batch.as_slice()).map_err(|error| {
+            PluginError::new(ErrorCode::Encoding, format!("cannot decode the batch to write: {error}"))
+        })?;
+        let sent = records.len();
+        let missing = opened.missing_impl("Destination");
+        let destination = opened.plugin.destination().ok_or(missing)?;
+        let outcomes = destination.write(stream, records)?;
+        if outcomes.len() != sent {
+            return Err(PluginError::new(
+                ErrorCode::Internal,
+                format!("write returned {} outcomes for {sent} records: a plugin bug", outcomes.len()),
+            ));
+        }
+        wire::encode(&outcomes).map(RVec::from).map_err(|error| {
+            PluginError::new(ErrorCode::Encoding, format!("cannot encode the write outcomes: {error}"))
+        })
+    });
+    finish(result.map_err(|error| error.in_stream(stream)))
+}
+
+extern "C" fn close<P: Plugin>(handle: Handle) -> RResult<(), FfiError> {
+    let result = with_instance::<P, _>(handle, "close", |opened| opened.plugin.close());
+    registry().remove(&handle);
+    finish(result)
+}
