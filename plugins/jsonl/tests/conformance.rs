@@ -1,0 +1,8 @@
+//! The jsonl plugin passes the conformance kit, on a folder of its own.
+
+#[test]
+fn conformance() {
+    let folder = tempfile::tempdir().unwrap();
+    let config = serde_json::json!({ "folder": folder.path() }).to_string();
+    cutover_conformance::Kit::new::<cutover_plugin_jsonl::Jsonl>(&config).bad_config(r#"{"folder": 12}"#).run();
+}
