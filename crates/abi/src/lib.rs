@@ -14,6 +14,7 @@
 //! version the plugin declares in its metadata.
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod error;
 pub mod ffi;
 pub mod metadata;

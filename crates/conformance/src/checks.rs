@@ -57,9 +57,15 @@ fn describe_error(error: &PluginError) -> String {
     format!("{} error: {}", error.code, error.message)
 }
 
+impl Kit {
+    fn open(&self, config: &str) -> Result<cutover_abi::ffi::Handle, PluginError> {
+        self.client.open(config, &cutover_abi::metadata::OpenContext { base_dir: ".".into() })
+    }
+}
+
 pub(crate) fn run(kit: &Kit) -> Report {
     let mut report = Report::default();
-    let metadata = match kit.boundary.describe() {
+    let metadata = match kit.client.describe() {
         Ok(metadata) => metadata,
         Err(error) => {
             report.record("describe", Err(describe_error(&error)));
@@ -125,9 +131,9 @@ fn metadata_is_valid(metadata: &PluginMetadata) -> Result<(), String> {
 }
 
 fn bad_config_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), String> {
-    match kit.boundary.open(&kit.bad_config) {
+    match kit.open(&kit.bad_config) {
         Ok(handle) => {
-            let _ = kit.boundary.close(handle);
+            let _ = kit.client.close(handle);
             Err(format!("config `{}` was accepted", kit.bad_config))
         }
         Err(error) if error.code != ErrorCode::Config => {
@@ -141,10 +147,10 @@ fn bad_config_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), Str
 }
 
 fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<(), String> {
-    let handle = kit.boundary.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
+    let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
     let outcome = (|| {
         let first = kit
-            .boundary
+            .client
             .write(handle, stream, records)
             .map_err(|error| format!("first write: {}", describe_error(&error)))?;
         let echoed: Vec<&str> = first.iter().map(|outcome| outcome.source_id.as_str()).collect();
@@ -156,7 +162,7 @@ fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<
             return Err(format!("a valid sample record was rejected: {rejected:?}"));
         }
         let second = kit
-            .boundary
+            .client
             .write(handle, stream, records)
             .map_err(|error| format!("second write: {}", describe_error(&error)))?;
         let created_again: Vec<&str> = second
@@ -169,7 +175,7 @@ fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<
         }
         Ok(())
     })();
-    let closed = kit.boundary.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
+    let closed = kit.client.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
     outcome.and(closed)
 }
 
@@ -186,12 +192,12 @@ fn read_all(
     from: Option<String>,
     batch_size: u32,
 ) -> Result<(Vec<Item>, Vec<(usize, String)>), String> {
-    let handle = kit.boundary.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
+    let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
     let mut items = Vec::new();
     let mut cursors = Vec::new();
     let mut cursor = from;
     let outcome = loop {
-        let batch: ReadBatch = match kit.boundary.read(handle, stream, cursor.as_deref(), batch_size) {
+        let batch: ReadBatch = match kit.client.read(handle, stream, cursor.as_deref(), batch_size) {
             Ok(batch) => batch,
             Err(error) => break Err(format!("read after cursor {cursor:?}: {}", describe_error(&error))),
         };
@@ -215,7 +221,7 @@ fn read_all(
             break Err("more than 10,000,000 items without `done`".into());
         }
     };
-    let closed = kit.boundary.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
+    let closed = kit.client.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
     outcome.and(closed)?;
     Ok((items, cursors))
 }
@@ -249,34 +255,34 @@ fn reads_resume_exactly(kit: &Kit, stream: &str) -> Result<(), String> {
 }
 
 fn hostile_input_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), String> {
-    let handle = kit.boundary.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
+    let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
     let mut problems = Vec::new();
     let mut expect = |what: &str, result: Result<(), PluginError>, wanted: Option<ErrorCode>| {
         problems.extend(judge_refusal(what, result, wanted));
     };
     expect(
         "a read of an unknown stream",
-        kit.boundary.read(handle, "no-such-stream", None, 1).map(drop),
+        kit.client.read(handle, "no-such-stream", None, 1).map(drop),
         Some(ErrorCode::Unsupported),
     );
     if let Some(stream) = metadata.streams.iter().find(|stream| stream.direction.can_read()) {
         expect(
             "a read with a garbage cursor on a stream",
-            kit.boundary.read(handle, &stream.name, Some("\u{1F4A5} not a cursor"), 1).map(drop),
+            kit.client.read(handle, &stream.name, Some("\u{1F4A5} not a cursor"), 1).map(drop),
             None,
         );
     }
     if let Some(stream) = metadata.streams.iter().find(|stream| stream.direction.can_write()) {
         expect(
             "a write of garbage bytes to a stream",
-            kit.boundary.write_raw(handle, &stream.name, &[1, 0xc1, 0xff, 0]).map(drop),
+            kit.client.write_raw(handle, &stream.name, &[1, 0xc1, 0xff, 0]).map(drop),
             Some(ErrorCode::Encoding),
         );
     }
-    let close_failed = kit.boundary.close(handle).err().map(|error| format!("close: {}", describe_error(&error)));
+    let close_failed = kit.client.close(handle).err().map(|error| format!("close: {}", describe_error(&error)));
     expect(
         "a read on a closed handle",
-        kit.boundary.read(handle, "x", None, 1).map(drop),
+        kit.client.read(handle, "x", None, 1).map(drop),
         Some(ErrorCode::UnknownHandle),
     );
     problems.extend(close_failed);

@@ -29,7 +29,6 @@
 //!
 //! Who depends on it: every plugin's tests, as a dev-dependency.
 
-mod boundary;
 mod checks;
 mod samples;
 
@@ -39,7 +38,7 @@ use cutover_sdk::Plugin;
 
 /// One conformance run for one plugin, configured with a working config.
 pub struct Kit {
-    boundary: boundary::Boundary,
+    client: cutover_abi::client::PluginClient,
     config: String,
     bad_config: String,
     batch_size: u32,
@@ -51,7 +50,7 @@ impl Kit {
     /// work here (point files into a temporary folder, URLs at an emulator).
     pub fn new<P: Plugin>(config: &str) -> Kit {
         Kit {
-            boundary: boundary::Boundary::new(cutover_sdk::root_module::<P>()),
+            client: cutover_abi::client::PluginClient::new(cutover_sdk::root_module::<P>()),
             config: config.to_owned(),
             // An array is no plugin's config: every struct config refuses it.
             bad_config: "[]".to_owned(),

@@ -13,7 +13,9 @@ pub struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(base_dir: PathBuf) -> Context {
+    /// A context anchored at `base_dir`. The SDK makes one for every `open`;
+    /// tests and benchmarks that link a plugin in-process make their own.
+    pub fn new(base_dir: PathBuf) -> Context {
         Context { base_dir }
     }
 

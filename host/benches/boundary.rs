@@ -1,0 +1,150 @@
+//! The cost of the plugin boundary, end to end: the same generator → jsonl
+//! migration, once through the plugin libraries loaded from disk (FFI calls,
+//! batches encoded and decoded on each side) and once with the same plugin
+//! code linked into this binary and called directly. Prints both rates, their
+//! ratio, and the machine.
+//!
+//! Run with `cargo xtask bench` (which builds the release plugins first).
+//! `CUTOVER_BENCH_RECORDS` (default 200000) and `CUTOVER_BENCH_RUNS`
+//! (default 5) change the size; the median run of each variant is reported.
+
+use cutover_host::engine::{StreamPlan, run_stream};
+use cutover_host::plugin::{BatchDestination, BatchSource, LoadedPlugin};
+use cutover_plugin_generator::{Generator, GeneratorConfig};
+use cutover_plugin_jsonl::{Jsonl, JsonlConfig};
+use cutover_sdk::schema::Record;
+use cutover_sdk::{Context, Destination, Plugin, PluginError, ReadBatch, Source, WriteOutcome};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Plugin code called directly, without the boundary.
+struct Linked<P>(P);
+
+impl<P: Plugin> BatchSource for Linked<P> {
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError> {
+        let source: &mut dyn Source =
+            self.0.source().ok_or_else(|| PluginError::new(cutover_sdk::ErrorCode::Unsupported, "no source"))?;
+        source.read(stream, cursor, max_records as usize)
+    }
+}
+
+impl<P: Plugin> BatchDestination for Linked<P> {
+    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let destination: &mut dyn Destination = self
+            .0
+            .destination()
+            .ok_or_else(|| PluginError::new(cutover_sdk::ErrorCode::Unsupported, "no destination"))?;
+        destination.write(stream, records)
+    }
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+}
+
+fn plan() -> StreamPlan {
+    StreamPlan {
+        source_plugin: "generator".into(),
+        source_stream: "contacts".into(),
+        destination_plugin: "jsonl".into(),
+        destination_stream: "contacts".into(),
+        batch_size: 1000,
+    }
+}
+
+fn time_run(records: u64, folder: &Path, run: impl FnOnce(&Path) -> u64) -> Duration {
+    let _ = std::fs::remove_dir_all(folder);
+    let started = Instant::now();
+    let created = run(folder);
+    let elapsed = started.elapsed();
+    assert_eq!(created, records, "every record must be created");
+    elapsed
+}
+
+fn linked(records: u64, folder: &Path) -> u64 {
+    let context = Context::new(PathBuf::from("."));
+    let generator = Generator::open(GeneratorConfig { records, seed: 1, platform: "generator".into() }, &context);
+    let jsonl = Jsonl::open(JsonlConfig { folder: folder.to_owned() }, &context);
+    let (Ok(generator), Ok(jsonl)) = (generator, jsonl) else { panic!("linked plugins refused to open") };
+    let (mut source, mut destination) = (Linked(generator), Linked(jsonl));
+    let report = run_stream(&mut source, &mut destination, &plan());
+    let _ = destination.0.close();
+    report.created
+}
+
+fn loaded(generator: &LoadedPlugin, jsonl: &LoadedPlugin, records: u64, folder: &Path) -> u64 {
+    let open = |plugin: &LoadedPlugin, config: serde_json::Value| match plugin.open(&config, Path::new(".")) {
+        Ok(instance) => instance,
+        Err(error) => panic!("cannot open {}: {error}", plugin.metadata.name),
+    };
+    let mut source = open(generator, serde_json::json!({ "records": records, "seed": 1 }));
+    let mut destination = open(jsonl, serde_json::json!({ "folder": folder }));
+    let report = run_stream(&mut source, &mut destination, &plan());
+    let _ = destination.close();
+    report.created
+}
+
+fn plugin_folder() -> PathBuf {
+    if let Ok(folder) = std::env::var("CUTOVER_BENCH_PLUGIN_DIR") {
+        return PathBuf::from(folder);
+    }
+    // target/release/deps/boundary-… → target/release/plugins
+    let executable = std::env::current_exe().unwrap_or_default();
+    executable.ancestors().nth(2).unwrap_or(Path::new(".")).join("plugins")
+}
+
+fn load(folder: &Path, crate_name: &str) -> LoadedPlugin {
+    let path = folder.join(format!("{}{crate_name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    LoadedPlugin::load(&path)
+        .unwrap_or_else(|error| panic!("cannot load {}: {error} (run `cargo xtask plugins --release`)", path.display()))
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .map(|line| line.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown cpu".into());
+    let cores = std::thread::available_parallelism().map_or(0, |cores| cores.get());
+    format!("{cpu}, {cores} cores, {} {}", std::env::consts::OS, std::env::consts::ARCH)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a plain `cargo test` run of benches must not take minutes.
+    if !std::env::args().any(|argument| argument == "--bench") {
+        return;
+    }
+    let records = env_number("CUTOVER_BENCH_RECORDS", 200_000);
+    let runs = env_number("CUTOVER_BENCH_RUNS", 5).max(1);
+    let folder = plugin_folder();
+    let generator = load(&folder, "cutover_plugin_generator");
+    let jsonl = load(&folder, "cutover_plugin_jsonl");
+    let scratch = tempfile::tempdir().unwrap_or_else(|error| panic!("cannot make a scratch folder: {error}"));
+    let output = scratch.path().join("out");
+
+    let (mut linked_times, mut loaded_times) = (Vec::new(), Vec::new());
+    // Interleaved, so drift in the machine's load hits both variants alike.
+    for _ in 0..runs {
+        linked_times.push(time_run(records, &output, |folder| linked(records, folder)));
+        loaded_times.push(time_run(records, &output, |folder| loaded(&generator, &jsonl, records, folder)));
+    }
+    let (linked_time, loaded_time) = (median(linked_times), median(loaded_times));
+    let rate = |time: Duration| records as f64 / time.as_secs_f64();
+    println!("boundary bench: generator → jsonl, {records} contacts, median of {runs} runs");
+    println!("machine: {}", machine());
+    println!("  linked in-process : {:>12.0} records/s ({:?})", rate(linked_time), linked_time);
+    println!("  loaded plugins    : {:>12.0} records/s ({:?})", rate(loaded_time), loaded_time);
+    println!(
+        "  ratio loaded/linked: {:.3} (boundary cost {:.1} % of the end-to-end time; target < 10 %)",
+        rate(loaded_time) / rate(linked_time),
+        (loaded_time.as_secs_f64() / linked_time.as_secs_f64() - 1.0) * 100.0
+    );
+}

@@ -1,0 +1,142 @@
+//! `cutover migrate CONFIG`: moves every stream of the config from the source
+//! plugin to the destination plugin and prints the accounting.
+
+use crate::config::{MigrationConfig, plugin_config_json};
+use crate::discovery::Discovery;
+use crate::engine::{self, StreamPlan};
+use crate::plugin::LoadedPlugin;
+use crate::report::RunReport;
+use cutover_abi::PluginError;
+use std::path::Path;
+
+/// Why a migration could not start or finish.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The config is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A plugin named in the config is not installed.
+    #[error("{side} plugin `{name}` named in {config} is not installed (found: {found})")]
+    UnknownPlugin {
+        /// `source` or `destination`.
+        side: &'static str,
+        /// The name.
+        name: String,
+        /// The config file.
+        config: String,
+        /// The plugins found.
+        found: String,
+    },
+    /// A stream named in the config is not offered that way.
+    #[error("{side} plugin `{plugin}` offers no stream `{stream}` it can {verb} (streams: {offered})")]
+    UnknownStream {
+        /// `source` or `destination`.
+        side: &'static str,
+        /// The plugin.
+        plugin: String,
+        /// The stream.
+        stream: String,
+        /// `read` or `write`.
+        verb: &'static str,
+        /// What it offers.
+        offered: String,
+    },
+    /// A plugin refused to open.
+    #[error("cannot open {side} plugin `{plugin}`: {error}")]
+    Open {
+        /// `source` or `destination`.
+        side: &'static str,
+        /// The plugin.
+        plugin: String,
+        /// Its error.
+        error: PluginError,
+    },
+    /// The report file could not be written.
+    #[error("cannot write the report to {path}: {source}")]
+    Report {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+fn find<'a>(
+    discovery: &'a Discovery,
+    name: &str,
+    side: &'static str,
+    config: &Path,
+) -> Result<&'a LoadedPlugin, MigrateError> {
+    discovery.find(name).ok_or_else(|| MigrateError::UnknownPlugin {
+        side,
+        name: name.to_owned(),
+        config: config.display().to_string(),
+        found: if discovery.plugins.is_empty() { "none".into() } else { discovery.names().join(", ") },
+    })
+}
+
+fn check_stream(plugin: &LoadedPlugin, stream: &str, side: &'static str) -> Result<(), MigrateError> {
+    let (verb, usable): (&'static str, fn(cutover_abi::metadata::Direction) -> bool) = match side {
+        "source" => ("read", |direction| direction.can_read()),
+        _ => ("write", |direction| direction.can_write()),
+    };
+    if plugin.metadata.stream(stream).is_some_and(|info| usable(info.direction)) {
+        return Ok(());
+    }
+    let offered: Vec<String> =
+        plugin.metadata.streams.iter().map(|info| format!("{} ({})", info.name, info.direction.as_str())).collect();
+    Err(MigrateError::UnknownStream {
+        side,
+        plugin: plugin.metadata.name.clone(),
+        stream: stream.to_owned(),
+        verb,
+        offered: offered.join(", "),
+    })
+}
+
+/// Runs the migration described by the config at `config_path`.
+pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>) -> Result<RunReport, MigrateError> {
+    let config = MigrationConfig::load(config_path)?;
+    let base_dir = config_path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let source_plugin = find(discovery, &config.source.plugin, "source", config_path)?;
+    let destination_plugin = find(discovery, &config.destination.plugin, "destination", config_path)?;
+    for stream in &config.streams {
+        check_stream(source_plugin, &stream.source, "source")?;
+        check_stream(destination_plugin, stream.destination_stream(), "destination")?;
+    }
+    let run_id = format!("run-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let span = tracing::info_span!("run", run_id = %run_id);
+    let _entered = span.enter();
+    let open = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
+        plugin.open(&plugin_config_json(table), base_dir).map_err(|error| MigrateError::Open {
+            side,
+            plugin: plugin.metadata.name.clone(),
+            error,
+        })
+    };
+    let mut source = open(source_plugin, &config.source.config, "source")?;
+    let mut destination = open(destination_plugin, &config.destination.config, "destination")?;
+    let mut report = RunReport { run_id, streams: Vec::new() };
+    for stream in &config.streams {
+        let plan = StreamPlan {
+            source_plugin: source_plugin.metadata.name.clone(),
+            source_stream: stream.source.clone(),
+            destination_plugin: destination_plugin.metadata.name.clone(),
+            destination_stream: stream.destination_stream().to_owned(),
+            batch_size: config.run.batch_size,
+        };
+        report.streams.push(engine::run_stream(&mut source, &mut destination, &plan));
+    }
+    for (side, closed) in [("source", source.close()), ("destination", destination.close())] {
+        if let Err(error) = closed {
+            tracing::error!(side, error = %error, "Closing the plugin failed.");
+        }
+    }
+    if let Some(path) = report_json {
+        let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        std::fs::write(path, json)
+            .map_err(|source| MigrateError::Report { path: path.display().to_string(), source })?;
+    }
+    Ok(report)
+}

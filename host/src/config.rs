@@ -1,0 +1,169 @@
+//! The migration config, `cutover.toml`: which plugin is the source, which is
+//! the destination, the config handed to each, and the streams to move.
+//!
+//! Unknown fields are refused, and every error names the file, the line and
+//! the field (toml's spans).
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// A parsed `cutover.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationConfig {
+    /// Where records come from.
+    pub source: Endpoint,
+    /// Where records go.
+    pub destination: Endpoint,
+    /// The streams to move, in order.
+    pub streams: Vec<StreamConfig>,
+    /// How the run is carried out.
+    #[serde(default)]
+    pub run: RunConfig,
+}
+
+/// One side of the migration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// A plugin name from `cutover plugins list`.
+    pub plugin: String,
+    /// Handed to the plugin as JSON; its schema is in `cutover plugins inspect NAME`.
+    #[serde(default = "empty_table")]
+    pub config: toml::Table,
+}
+
+fn empty_table() -> toml::Table {
+    toml::Table::new()
+}
+
+/// One stream to move.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamConfig {
+    /// The source plugin's stream.
+    pub source: String,
+    /// The destination plugin's stream (default: the same name).
+    #[serde(default)]
+    pub destination: Option<String>,
+}
+
+impl StreamConfig {
+    /// The destination stream's name.
+    pub fn destination_stream(&self) -> &str {
+        self.destination.as_deref().unwrap_or(&self.source)
+    }
+}
+
+/// How a run is carried out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Records per batch across the plugin boundary.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: u32,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig { batch_size: default_batch_size() }
+    }
+}
+
+fn default_batch_size() -> u32 {
+    1000
+}
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid migration config.
+    #[error("{path}:{line}:{column}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl MigrationConfig {
+    /// Reads and parses the config at `path`.
+    pub fn load(path: &Path) -> Result<MigrationConfig, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        MigrationConfig::parse(&text, path)
+    }
+
+    /// Parses config text that came from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<MigrationConfig, ConfigError> {
+        let config: MigrationConfig = toml::from_str(text).map_err(|error| {
+            let offset = error.span().map_or(0, |span| span.start);
+            let before = &text[..offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
+            ConfigError::Invalid { path: path.to_owned(), line, column, message: error.message().to_owned() }
+        })?;
+        if config.run.batch_size == 0 {
+            return Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: "run.batch_size must be at least 1".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+/// A plugin's config table as the JSON the plugin receives.
+pub fn plugin_config_json(table: &toml::Table) -> serde_json::Value {
+    serde_json::to_value(table).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_error(text: &str, expected: &str) {
+        let error = MigrationConfig::parse(text, Path::new("cutover.toml")).unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+
+    #[test]
+    fn a_valid_config_parses_with_defaults() {
+        let config = MigrationConfig::parse(
+            "[source]\nplugin = \"generator\"\nconfig = { records = 5 }\n[destination]\nplugin = \"jsonl\"\n[[streams]]\nsource = \"contacts\"\n",
+            Path::new("cutover.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.streams[0].destination_stream(), "contacts");
+        assert_eq!(config.run.batch_size, 1000);
+        assert_eq!(plugin_config_json(&config.source.config), serde_json::json!({"records": 5}));
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        check_error(
+            "[source]\nplugin = \"generator\"\n[destination]\nplugin = \"jsonl\"\nbatch = 3\n[[streams]]\nsource = \"contacts\"\n",
+            "cutover.toml:5:1: unknown field `batch`, expected `plugin` or `config`\n",
+        );
+        check_error(
+            "[source]\nplugin = \"generator\"\n[destination]\nplugin = \"jsonl\"\n",
+            "cutover.toml:1:1: missing field `streams`\n",
+        );
+    }
+}

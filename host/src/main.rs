@@ -1,0 +1,127 @@
+//! The `cutover` binary: parses the command line, calls the verb, reports an
+//! error once with its cause and what to do, and exits with a fixed status.
+//!
+//! Exit statuses: 0 done; 1 an error or a failed stream; 2 a bad command line;
+//! 3 finished and balanced, with rejected records.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use cutover_host::cli::{self, EXIT_FAILED, EXIT_OK, EXIT_REJECTS};
+use miette::IntoDiagnostic;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Move a business's data between affiliate, ESP, CRM and store platforms
+/// without losing a record, and prove it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cutover",
+    version,
+    after_help = "Exit status: 0 done, 1 error or failed stream, 2 bad command line, 3 finished with rejected records."
+)]
+struct Cli {
+    /// A folder of plugin libraries; searched before CUTOVER_PLUGIN_PATH and the
+    /// plugins folder beside cutover. Repeatable.
+    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
+    plugin_dirs: Vec<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    log_format: LogFormat,
+    /// Log filter (tracing's EnvFilter syntax), e.g. `debug`.
+    #[arg(long, global = true, env = "CUTOVER_LOG", default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// What the plugin folders hold.
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Move every stream of a migration config and print the accounting.
+    Migrate {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+        /// Also write the run report as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginsCommand {
+    /// List every plugin found, one line each; skipped files are reported on stderr.
+    List {
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one plugin's streams and config schema.
+    Inspect {
+        /// The plugin's name.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging(format: LogFormat, filter: &str) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn run(cli: Cli) -> miette::Result<u8> {
+    let discovery = cli::load_plugins(&cli.plugin_dirs);
+    match cli.command {
+        Command::Plugins(PluginsCommand::List { json }) => {
+            println!("{}", cli::plugins::list(&discovery, json));
+            Ok(EXIT_OK)
+        }
+        Command::Plugins(PluginsCommand::Inspect { name, json }) => {
+            let plugin = discovery.find(&name).ok_or_else(|| {
+                miette::miette!(
+                    help = "`cutover plugins list` shows what is installed",
+                    "no plugin named `{name}` (found: {})",
+                    discovery.names().join(", ")
+                )
+            })?;
+            println!("{}", cli::plugins::inspect(plugin, json));
+            Ok(EXIT_OK)
+        }
+        Command::Migrate { config, report_json } => {
+            let report = cli::migrate::run(&discovery, &config, report_json.as_deref()).into_diagnostic()?;
+            print!("{report}");
+            Ok(if report.failed() {
+                EXIT_FAILED
+            } else if report.has_rejects() {
+                EXIT_REJECTS
+            } else {
+                EXIT_OK
+            })
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format, &cli.log);
+    match run(cli) {
+        Ok(status) => ExitCode::from(status),
+        Err(report) => {
+            eprintln!("error: {report:?}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! A plugin library once loaded, and its opened instances.
+//!
+//! Loading goes: libloading opens the file; the abi_stable root-module symbol
+//! is looked up; abi_stable checks its own version, then the plugin ABI
+//! version and the layout of the root module; the plugin describes itself;
+//! the host checks the canonical-schema version. Each refusal is one
+//! [`LoadError`] that says what to do. Libraries are never unloaded: unloading
+//! Rust libraries with thread-locals is unsound.
+
+use abi_stable::library::{AbiHeaderRef, LibraryError, ROOT_MODULE_LOADER_NAME_WITH_NUL};
+use cutover_abi::client::PluginClient;
+use cutover_abi::ffi::{Handle, PluginModRef};
+use cutover_abi::metadata::{OpenContext, PluginMetadata};
+use cutover_abi::wire::{ReadBatch, WriteOutcome};
+use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
+use cutover_schema::{Record, SCHEMA_VERSION};
+use std::path::{Path, PathBuf};
+
+/// Why a file in a plugin folder was not loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file is not a dynamic library this system can load.
+    #[error("not a loadable library ({reason})")]
+    NotALibrary {
+        /// What the system loader said.
+        reason: String,
+    },
+    /// A library, but it exports no cutover root module.
+    #[error("a library, but not a cutover plugin (it exports no plugin root module)")]
+    NotAPlugin,
+    /// Built with an abi_stable this host cannot talk to.
+    #[error("built with an incompatible abi_stable ({detail})")]
+    AbiStable {
+        /// abi_stable's account.
+        detail: String,
+    },
+    /// Built for another plugin ABI.
+    #[error("built for plugin ABI {plugin}, this cutover speaks ABI {host}")]
+    AbiVersion {
+        /// The plugin's ABI major.
+        plugin: u64,
+        /// The host's.
+        host: u32,
+    },
+    /// Same ABI version, different layout: the plugin was built from a
+    /// modified boundary crate.
+    #[error("its plugin interface layout differs from this cutover's ({detail})")]
+    Layout {
+        /// abi_stable's account.
+        detail: String,
+    },
+    /// The plugin panicked or failed while describing itself.
+    #[error("it failed while describing itself: {0}")]
+    Describe(PluginError),
+    /// The plugin speaks another major of the canonical schema.
+    #[error("it speaks canonical schema {plugin}, this cutover speaks {host}")]
+    Schema {
+        /// The plugin's schema version.
+        plugin: String,
+        /// The host's.
+        host: String,
+    },
+}
+
+impl LoadError {
+    /// What the operator can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            LoadError::NotALibrary { .. } | LoadError::NotAPlugin => {
+                "remove the file from the plugin folder, or replace it with a built cutover plugin"
+            }
+            LoadError::AbiStable { .. }
+            | LoadError::AbiVersion { .. }
+            | LoadError::Layout { .. }
+            | LoadError::Schema { .. } => {
+                "rebuild the plugin against this cutover's SDK (cargo xtask plugins), or use the cutover it was built for"
+            }
+            LoadError::Describe(_) => {
+                "this is a bug in the plugin: report it to the plugin's author, or remove the file"
+            }
+        }
+    }
+}
+
+/// A loaded plugin library: its metadata and a way to open instances.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// What the plugin declared.
+    pub metadata: PluginMetadata,
+    /// Where it was loaded from (empty for a plugin linked in-process).
+    pub path: PathBuf,
+    client: PluginClient,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin").field("name", &self.metadata.name).field("path", &self.path).finish()
+    }
+}
+
+impl LoadedPlugin {
+    /// Loads the plugin library at `path`.
+    pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
+        // SAFETY: loading a library runs its initialisers. That is the point
+        // of a plugin folder: the operator chose to trust these files.
+        let library = unsafe { libloading::Library::new(path) }
+            .map_err(|error| LoadError::NotALibrary { reason: error_chain(&error) })?;
+        // SAFETY: the symbol, when present, is the `LibHeader` static that
+        // abi_stable's export writes; its first field is the `AbiHeader` that
+        // `AbiHeaderRef` points at, and `upgrade` validates it before use.
+        let header: AbiHeaderRef = unsafe {
+            *library
+                .get::<AbiHeaderRef>(ROOT_MODULE_LOADER_NAME_WITH_NUL.as_bytes())
+                .map_err(|_| LoadError::NotAPlugin)?
+        };
+        let header = header.upgrade().map_err(|error| LoadError::AbiStable { detail: one_line(&error) })?;
+        let module = header.init_root_module::<PluginModRef>().map_err(|error| match error {
+            LibraryError::IncompatibleVersionNumber { actual_version, .. } => {
+                LoadError::AbiVersion { plugin: u64::from(actual_version.major), host: ABI_VERSION }
+            }
+            LibraryError::AbiInstability(_) => LoadError::Layout { detail: one_line(&error) },
+            other => LoadError::AbiStable { detail: one_line(&other) },
+        })?;
+        // Never unloaded: see the module docs.
+        std::mem::forget(library);
+        LoadedPlugin::from_module(module, path.to_owned())
+    }
+
+    /// A plugin from a root module already in this process (linked in).
+    pub fn from_module(module: PluginModRef, path: PathBuf) -> Result<LoadedPlugin, LoadError> {
+        let client = PluginClient::new(module);
+        let metadata = client.describe().map_err(LoadError::Describe)?;
+        if !SCHEMA_VERSION.can_exchange_with(metadata.schema_version) {
+            return Err(LoadError::Schema {
+                plugin: metadata.schema_version.to_string(),
+                host: SCHEMA_VERSION.to_string(),
+            });
+        }
+        Ok(LoadedPlugin { metadata, path, client })
+    }
+
+    /// Opens an instance with `config`; relative paths in it are anchored at `base_dir`.
+    pub fn open(&self, config: &serde_json::Value, base_dir: &Path) -> Result<PluginInstance, PluginError> {
+        let context = OpenContext { base_dir: base_dir.to_string_lossy().into_owned() };
+        let handle = self.client.open(&config.to_string(), &context)?;
+        Ok(PluginInstance { client: self.client, handle, plugin: self.metadata.name.clone(), closed: false })
+    }
+}
+
+/// An error and its causes on one line (libloading's own message is only
+/// "dlopen failed"; the system loader's reason is its source).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(inner.to_string().trim());
+        cause = inner.source();
+    }
+    text
+}
+
+fn one_line(error: &LibraryError) -> String {
+    error.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An opened plugin instance. Closed on drop if not closed explicitly.
+pub struct PluginInstance {
+    client: PluginClient,
+    handle: Handle,
+    plugin: String,
+    closed: bool,
+}
+
+impl PluginInstance {
+    /// The plugin's name.
+    pub fn plugin(&self) -> &str {
+        &self.plugin
+    }
+
+    /// Proves the instance can work.
+    pub fn check(&self) -> Result<cutover_abi::metadata::CheckReport, PluginError> {
+        self.client.check(self.handle)
+    }
+
+    /// Flushes and releases the instance.
+    pub fn close(mut self) -> Result<(), PluginError> {
+        self.closed = true;
+        self.client.close(self.handle)
+    }
+}
+
+impl Drop for PluginInstance {
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = self.client.close(self.handle);
+        }
+    }
+}
+
+/// Reads batches of a stream: a plugin instance, or plugin code linked in.
+pub trait BatchSource: Send {
+    /// Reads up to `max_records` after `cursor`.
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError>;
+}
+
+/// Writes batches of a stream: a plugin instance, or plugin code linked in.
+pub trait BatchDestination: Send {
+    /// Writes `records`, returning one outcome per record in order.
+    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError>;
+}
+
+impl BatchSource for PluginInstance {
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError> {
+        self.client.read(self.handle, stream, cursor, max_records)
+    }
+}
+
+impl BatchDestination for PluginInstance {
+    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let outcomes = self.client.write(self.handle, stream, &records)?;
+        if outcomes.len() != records.len() {
+            return Err(PluginError::new(
+                ErrorCode::Internal,
+                format!("plugin `{}` returned {} outcomes for {} records", self.plugin, outcomes.len(), records.len()),
+            )
+            .in_stream(stream));
+        }
+        Ok(outcomes)
+    }
+}
