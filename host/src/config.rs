@@ -115,7 +115,7 @@ impl MigrationConfig {
             let before = &text[..offset.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
-            ConfigError::Invalid { path: path.to_owned(), line, column, message: error.message().to_owned() }
+            ConfigError::Invalid { path: path.to_owned(), line, column, message: error.message().trim_end().to_owned() }
         })?;
         if config.run.batch_size == 0 {
             return Err(ConfigError::Invalid {
@@ -159,11 +159,11 @@ mod tests {
     fn errors_name_file_line_and_field() {
         check_error(
             "[source]\nplugin = \"generator\"\n[destination]\nplugin = \"jsonl\"\nbatch = 3\n[[streams]]\nsource = \"contacts\"\n",
-            "cutover.toml:5:1: unknown field `batch`, expected `plugin` or `config`\n",
+            "cutover.toml:5:1: unknown field `batch`, expected `plugin` or `config`",
         );
         check_error(
             "[source]\nplugin = \"generator\"\n[destination]\nplugin = \"jsonl\"\n",
-            "cutover.toml:1:1: missing field `streams`\n",
+            "cutover.toml:1:1: missing field `streams`",
         );
     }
 }

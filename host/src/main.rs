@@ -120,7 +120,14 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(status) => ExitCode::from(status),
         Err(report) => {
-            eprintln!("error: {report:?}");
+            // One line per cause, unwrapped, so the message survives logs and greps.
+            eprintln!("error: {report}");
+            for cause in report.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            if let Some(help) = report.help() {
+                eprintln!("help: {help}");
+            }
             ExitCode::from(EXIT_FAILED)
         }
     }

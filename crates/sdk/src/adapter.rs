@@ -52,6 +52,9 @@ struct Opened<P> {
     plugin: P,
     name: String,
     streams: Vec<StreamInfo>,
+    /// Set when a call panicked: the plugin's state may be half-changed, so
+    /// every later call is refused.
+    panicked: bool,
 }
 
 fn plugin_name<P: Plugin>() -> String {
@@ -77,21 +80,27 @@ fn with_instance<P: Plugin, T>(
             format!("{operation} on plugin `{}`: handle {handle} is not open", plugin_name::<P>()),
         )
     })?;
-    let mut guard = instance.lock().map_err(|_| {
-        PluginError::new(
-            ErrorCode::Panic,
-            format!("{operation} on plugin `{}`: the instance panicked earlier and cannot be used", plugin_name::<P>()),
-        )
-        .with_help("open a new instance (run the migration again)")
-    })?;
+    // The lock is never poisoned: panics are caught inside it, below.
+    let mut guard = instance.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let opened = guard.downcast_mut::<Opened<P>>().ok_or_else(|| {
         PluginError::new(
             ErrorCode::UnknownHandle,
             format!("{operation} on plugin `{}`: handle {handle} belongs to another plugin", plugin_name::<P>()),
         )
     })?;
+    if opened.panicked {
+        return Err(PluginError::new(
+            ErrorCode::Panic,
+            format!("{operation} on plugin `{}`: the instance panicked earlier and cannot be used", opened.name),
+        )
+        .with_help("open a new instance (run the migration again)"));
+    }
     let name = opened.name.clone();
-    guarded(&name, operation, || call(opened))
+    let result = guarded(&name, operation, || call(opened));
+    if result.as_ref().is_err_and(|error| error.code == ErrorCode::Panic) {
+        opened.panicked = true;
+    }
+    result
 }
 
 impl<P: Plugin> Opened<P> {
@@ -147,7 +156,7 @@ extern "C" fn open<P: Plugin>(config_json: RStr<'_>, context_json: RStr<'_>) -> 
         })?;
         let config = parse_config::<P::Config>(&name, config_json.as_str())?;
         let plugin = P::open(config, &Context::new(PathBuf::from(context.base_dir)))?;
-        let opened = Opened { plugin, name: name.clone(), streams: P::describe().into_streams() };
+        let opened = Opened { plugin, name: name.clone(), streams: P::describe().into_streams(), panicked: false };
         static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
         let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         registry().insert(handle, Arc::new(Mutex::new(Box::new(opened))));

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `cutover` binary, real built plugins, real files.
+//! One module per verb, on the harness in `cutover_e2e`.
+
+mod migrate;
+mod plugins;
+mod scaffold;

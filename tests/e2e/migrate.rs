@@ -1,0 +1,131 @@
+//! `cutover migrate`.
+
+use cutover_e2e::{Workspace, fixture_dir, run};
+
+const GENERATOR_TO_JSONL: &str = r#"
+[source]
+plugin = "generator"
+config = { records = 1234, seed = 5 }
+
+[destination]
+plugin = "jsonl"
+config = { folder = "out" }
+
+[run]
+batch_size = 100
+
+[[streams]]
+source = "contacts"
+"#;
+
+fn report(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the report")).expect("JSON")
+}
+
+#[test]
+fn a_migration_accounts_for_every_record_and_a_second_run_changes_nothing() {
+    let workspace = Workspace::new();
+    let config = workspace.write("cutover.toml", GENERATOR_TO_JSONL);
+    let report_path = workspace.path().join("report.json");
+
+    let (output, stdout, stderr) =
+        run(workspace.cutover().arg("migrate").arg(&config).arg("--report-json").arg(&report_path));
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("balanced"), "{stdout}");
+    let first = report(&report_path);
+    assert_eq!(first["streams"][0]["read"], 1234);
+    assert_eq!(first["streams"][0]["created"], 1234);
+    let lines = std::fs::read_to_string(workspace.path().join("out/contacts.jsonl")).expect("output");
+    assert_eq!(lines.lines().count(), 1234);
+
+    let (output, stdout, stderr) =
+        run(workspace.cutover().arg("migrate").arg(&config).arg("--report-json").arg(&report_path));
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let second = report(&report_path);
+    assert_eq!(second["streams"][0]["unchanged"], 1234, "{second}");
+    assert_eq!(second["streams"][0]["created"], 0, "{second}");
+    assert_ne!(first["run_id"], second["run_id"]);
+}
+
+#[test]
+fn malformed_source_lines_are_rejected_with_their_line_and_the_run_says_so() {
+    let workspace = Workspace::new();
+    let good = r#"{"source_platform":"old","source_id":"1","updated_at":"2026-01-01T00:00:00Z","entity":{"contact":{"email":"a@b.org"}}}"#;
+    workspace.write("in/contacts.jsonl", format!("{good}\n{{\"broken\n{}\n", good.replace("\"1\"", "\"2\"")));
+    let config = workspace.write(
+        "cutover.toml",
+        "[source]\nplugin = \"jsonl\"\nconfig = { folder = \"in\" }\n[destination]\nplugin = \"jsonl\"\nconfig = { folder = \"out\" }\n[[streams]]\nsource = \"contacts\"\n",
+    );
+    let report_path = workspace.path().join("report.json");
+    let (output, stdout, stderr) =
+        run(workspace.cutover().arg("migrate").arg(&config).arg("--report-json").arg(&report_path));
+    assert_eq!(output.status.code(), Some(3), "finished with rejects:\n{stdout}{stderr}");
+    let stream = &report(&report_path)["streams"][0];
+    assert_eq!(
+        (stream["read"].as_u64(), stream["created"].as_u64(), stream["rejected"].as_u64()),
+        (Some(3), Some(2), Some(1))
+    );
+    assert!(stderr.contains("contacts.jsonl:2") && stderr.contains("malformed_record"), "{stderr}");
+}
+
+fn panicking_migration(side: &str, panic_in: &str) -> (std::process::Output, String, String, Workspace) {
+    let workspace = Workspace::new();
+    let fixture = r#"plugin = "fixture-panics"
+config = { panic_in = "PANIC_IN" }"#
+        .replace("PANIC_IN", panic_in);
+    let (source, destination) = match side {
+        "source" => (fixture, "plugin = \"jsonl\"\nconfig = { folder = \"out\" }".to_owned()),
+        _ => ("plugin = \"generator\"\nconfig = { records = 50 }".to_owned(), fixture),
+    };
+    let config = workspace.write(
+        "cutover.toml",
+        format!("[source]\n{source}\n[destination]\n{destination}\n[[streams]]\nsource = \"contacts\"\n"),
+    );
+    let (output, stdout, stderr) =
+        run(workspace.cutover().arg("--plugin-dir").arg(fixture_dir()).arg("migrate").arg(&config));
+    (output, stdout, stderr, workspace)
+}
+
+#[test]
+fn a_plugin_that_panics_in_read_fails_the_stream_with_plugin_and_stream_named() {
+    let (output, stdout, stderr, _workspace) = panicking_migration("source", "read");
+    assert_eq!(output.status.code(), Some(1), "a clean failure, not an abort:\n{stdout}{stderr}");
+    assert!(stdout.contains("FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("read of stream `contacts` by plugin `fixture-panics` failed (panic): plugin `fixture-panics` panicked during read: fixture: read always panics"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"), "no panic trace:\n{stderr}");
+}
+
+#[test]
+fn a_plugin_that_panics_in_write_fails_the_stream_with_plugin_and_stream_named() {
+    let (output, stdout, stderr, _workspace) = panicking_migration("destination", "write");
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("write of stream `contacts` by plugin `fixture-panics` failed (panic)"), "{stdout}");
+    assert!(stdout.contains("fixture: write always panics"), "{stdout}");
+}
+
+#[test]
+fn config_errors_name_file_line_and_field() {
+    let workspace = Workspace::new();
+    let config = workspace.write("cutover.toml", GENERATOR_TO_JSONL.replace("[run]", "[run]\nbatch_sise = 3"));
+    let (output, _, stderr) = run(workspace.cutover().arg("migrate").arg(&config));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("cutover.toml:11:1: unknown field `batch_sise`"), "{stderr}");
+
+    let config =
+        workspace.write("bad-plugin-config.toml", GENERATOR_TO_JSONL.replace("records = 1234", "records = \"many\""));
+    let (output, _, stderr) = run(workspace.cutover().arg("migrate").arg(&config));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr
+            .contains("cannot open source plugin `generator`: invalid config for plugin `generator`: field `records`"),
+        "{stderr}"
+    );
+
+    let config = workspace.write("unknown.toml", GENERATOR_TO_JSONL.replace("\"jsonl\"", "\"jsnol\""));
+    let (output, _, stderr) = run(workspace.cutover().arg("migrate").arg(&config));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("destination plugin `jsnol`") && stderr.contains("is not installed"), "{stderr}");
+}

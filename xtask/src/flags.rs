@@ -1,0 +1,98 @@
+//! The commands and their flags: one variant of [`Command`] per command. To
+//! add a command, add a variant here and a file beside this one.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// cutover's project chores.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub struct Xtask {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every xtask command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build every plugin and fixture library and copy them into
+    /// `target/<profile>/plugins/` and `target/<profile>/fixture-plugins/`.
+    Plugins(Plugins),
+    /// Scaffold a plugin crate that builds, loads and passes conformance.
+    NewPlugin(NewPlugin),
+    /// Run every check CI runs, in order, stopping at the first that fails.
+    Ci,
+    /// Build everything and run the sample migration in `examples/demo/`.
+    Demo,
+}
+
+/// Flags of `cargo xtask plugins`.
+#[derive(Debug, Args)]
+pub struct Plugins {
+    /// Build with the release profile (into `target/release/`).
+    #[arg(long)]
+    pub release: bool,
+}
+
+/// Flags of `cargo xtask new-plugin`.
+#[derive(Debug, Args)]
+pub struct NewPlugin {
+    /// The plugin's name as operators write it in `cutover.toml`: lowercase
+    /// letters and digits, words joined by `-` (e.g. `mailchimp`,
+    /// `active-campaign`). The crate is `cutover-plugin-<NAME>`.
+    pub name: String,
+    /// The kind of platform the plugin connects to.
+    #[arg(long, value_enum)]
+    pub kind: PluginKind,
+    /// Where to create the crate (default: `plugins/<NAME>` in this
+    /// workspace). A folder outside the workspace gets a standalone crate
+    /// that depends on this workspace's crates by path.
+    #[arg(long)]
+    pub path: Option<PathBuf>,
+}
+
+/// The kinds of platform, as `cutover_sdk::PluginKind` names them. xtask does
+/// not depend on the SDK (it must build when the SDK does not), so the list is
+/// repeated here; a new kind needs a line in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PluginKind {
+    /// Affiliate networks and partner platforms.
+    Affiliate,
+    /// Email service providers and list servers.
+    Esp,
+    /// Customer relationship management.
+    Crm,
+    /// Shops and order systems.
+    Store,
+    /// Files and generated data.
+    File,
+    /// Long-term archives of a retired platform.
+    Archive,
+}
+
+impl PluginKind {
+    /// The `PluginKind` variant, as written in Rust.
+    pub fn variant(self) -> &'static str {
+        match self {
+            PluginKind::Affiliate => "Affiliate",
+            PluginKind::Esp => "Esp",
+            PluginKind::Crm => "Crm",
+            PluginKind::Store => "Store",
+            PluginKind::File => "File",
+            PluginKind::Archive => "Archive",
+        }
+    }
+
+    /// The stable lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PluginKind::Affiliate => "affiliate",
+            PluginKind::Esp => "esp",
+            PluginKind::Crm => "crm",
+            PluginKind::Store => "store",
+            PluginKind::File => "file",
+            PluginKind::Archive => "archive",
+        }
+    }
+}
