@@ -25,6 +25,9 @@ pub enum Command {
     Ci,
     /// Build everything and run the sample migration in `examples/demo/`.
     Demo,
+    /// Build the release plugins and run the boundary benchmark: records/s
+    /// through loaded plugins and linked in-process, their ratio, the machine.
+    Bench,
 }
 
 /// Flags of `cargo xtask plugins`.

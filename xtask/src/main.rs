@@ -9,6 +9,7 @@
 //! its own file. Every command prints each process it runs (`$ cargo ...`, on
 //! stderr) and, on failure, names the step that failed.
 
+mod bench;
 mod ci;
 mod demo;
 mod flags;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         flags::Command::NewPlugin(new_plugin) => new_plugin::run(&new_plugin),
         flags::Command::Ci => ci::run(),
         flags::Command::Demo => demo::run(),
+        flags::Command::Bench => bench::run(),
     };
     match outcome {
         Ok(code) => code,

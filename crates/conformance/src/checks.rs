@@ -186,12 +186,15 @@ enum Item {
     Reject(String),
 }
 
+/// A cursor seen during a read, with how many items came before it.
+type ResumePoint = (usize, String);
+
 fn read_all(
     kit: &Kit,
     stream: &str,
     from: Option<String>,
     batch_size: u32,
-) -> Result<(Vec<Item>, Vec<(usize, String)>), String> {
+) -> Result<(Vec<Item>, Vec<ResumePoint>), String> {
     let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
     let mut items = Vec::new();
     let mut cursors = Vec::new();

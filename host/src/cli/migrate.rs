@@ -50,7 +50,7 @@ pub enum MigrateError {
         /// The plugin.
         plugin: String,
         /// Its error.
-        error: PluginError,
+        error: Box<PluginError>,
     },
     /// The report file could not be written.
     #[error("cannot write the report to {path}: {source}")]
@@ -112,7 +112,7 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
         plugin.open(&plugin_config_json(table), base_dir).map_err(|error| MigrateError::Open {
             side,
             plugin: plugin.metadata.name.clone(),
-            error,
+            error: Box::new(error),
         })
     };
     let mut source = open(source_plugin, &config.source.config, "source")?;
