@@ -5,6 +5,7 @@
 //! the field (toml's spans).
 
 use serde::Deserialize;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 /// A parsed `cutover.toml`.
@@ -59,9 +60,9 @@ impl StreamConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// Records per batch across the plugin boundary.
+    /// Records per batch across the plugin boundary (at least 1).
     #[serde(default = "default_batch_size")]
-    pub batch_size: u32,
+    pub batch_size: NonZeroU32,
 }
 
 impl Default for RunConfig {
@@ -70,8 +71,8 @@ impl Default for RunConfig {
     }
 }
 
-fn default_batch_size() -> u32 {
-    1000
+fn default_batch_size() -> NonZeroU32 {
+    NonZeroU32::new(1000).unwrap_or(NonZeroU32::MIN)
 }
 
 /// Why a config could not be used.
@@ -110,22 +111,13 @@ impl MigrationConfig {
 
     /// Parses config text that came from `path`.
     pub fn parse(text: &str, path: &Path) -> Result<MigrationConfig, ConfigError> {
-        let config: MigrationConfig = toml::from_str(text).map_err(|error| {
+        toml::from_str(text).map_err(|error| {
             let offset = error.span().map_or(0, |span| span.start);
             let before = &text[..offset.min(text.len())];
             let line = before.matches('\n').count() + 1;
             let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
             ConfigError::Invalid { path: path.to_owned(), line, column, message: error.message().trim_end().to_owned() }
-        })?;
-        if config.run.batch_size == 0 {
-            return Err(ConfigError::Invalid {
-                path: path.to_owned(),
-                line: 1,
-                column: 1,
-                message: "run.batch_size must be at least 1".into(),
-            });
-        }
-        Ok(config)
+        })
     }
 }
 
@@ -151,7 +143,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.streams[0].destination_stream(), "contacts");
-        assert_eq!(config.run.batch_size, 1000);
+        assert_eq!(config.run.batch_size.get(), 1000);
         assert_eq!(plugin_config_json(&config.source.config), serde_json::json!({"records": 5}));
     }
 
@@ -164,6 +156,10 @@ mod tests {
         check_error(
             "[source]\nplugin = \"generator\"\n[destination]\nplugin = \"jsonl\"\n",
             "cutover.toml:1:1: missing field `streams`",
+        );
+        check_error(
+            "[source]\nplugin = \"g\"\n[destination]\nplugin = \"j\"\n[run]\nbatch_size = 0\n[[streams]]\nsource = \"c\"\n",
+            "cutover.toml:6:14: invalid value: integer `0`, expected a nonzero u32",
         );
     }
 }

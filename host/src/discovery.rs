@@ -102,7 +102,8 @@ impl Discovery {
 /// Loads every plugin library in `search`.
 pub fn discover(search: &[SearchDir]) -> Discovery {
     let mut discovery = Discovery::default();
-    let mut origins = Vec::new();
+    // Where each loaded plugin came from, parallel to `discovery.plugins`.
+    let mut origins: Vec<Origin> = Vec::new();
     for dir in search {
         let entries = match std::fs::read_dir(&dir.path) {
             Ok(entries) => entries,
@@ -128,13 +129,11 @@ pub fn discover(search: &[SearchDir]) -> Discovery {
         for path in files {
             tracing::debug!(path = %path.display(), "Loading plugin.");
             match LoadedPlugin::load(&path) {
-                Ok(plugin) => match discovery.find(&plugin.metadata.name) {
-                    Some(winner) => {
-                        let winner_origin = origins
-                            .iter()
-                            .find(|(name, _)| *name == plugin.metadata.name)
-                            .map_or(dir.origin, |(_, origin)| *origin);
-                        discovery.problems.push(Problem {
+                Ok(plugin) => {
+                    match discovery.plugins.iter().position(|loaded| loaded.metadata.name == plugin.metadata.name) {
+                        Some(index) => {
+                            let (winner, winner_origin) = (&discovery.plugins[index], origins[index]);
+                            discovery.problems.push(Problem {
                             path: path.clone(),
                             reason: format!(
                                 "a plugin named `{}` was already loaded from {} ({}), which comes first in the search order (--plugin-dir, then CUTOVER_PLUGIN_PATH, then the default folder; files in name order)",
@@ -144,12 +143,13 @@ pub fn discover(search: &[SearchDir]) -> Discovery {
                             ),
                             help: "remove one of the two, or order the folders so the one you want comes first".into(),
                         });
+                        }
+                        None => {
+                            origins.push(dir.origin);
+                            discovery.plugins.push(plugin);
+                        }
                     }
-                    None => {
-                        origins.push((plugin.metadata.name.clone(), dir.origin));
-                        discovery.plugins.push(plugin);
-                    }
-                },
+                }
                 Err(error) => discovery.problems.push(Problem::from_load_error(&path, &error)),
             }
         }

@@ -174,11 +174,6 @@ pub struct PluginInstance {
 }
 
 impl PluginInstance {
-    /// The plugin's name.
-    pub fn plugin(&self) -> &str {
-        &self.plugin
-    }
-
     /// Proves the instance can work.
     pub fn check(&self) -> Result<cutover_abi::metadata::CheckReport, PluginError> {
         self.client.check(self.handle)

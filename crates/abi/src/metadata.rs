@@ -123,6 +123,23 @@ impl Direction {
     pub fn can_write(self) -> bool {
         matches!(self, Direction::Destination | Direction::Both)
     }
+
+    /// Whether a stream declared `self` can be used the `wanted` way.
+    pub fn offers(self, wanted: Direction) -> bool {
+        match wanted {
+            Direction::Source => self.can_read(),
+            Direction::Destination => self.can_write(),
+            Direction::Both => self == Direction::Both,
+        }
+    }
+}
+
+/// Streams as messages list them: `contacts (both), members (source)`, or `none`.
+pub fn stream_list(streams: &[StreamInfo]) -> String {
+    if streams.is_empty() {
+        return "none".into();
+    }
+    streams.iter().map(|info| format!("{} ({})", info.name, info.direction.as_str())).collect::<Vec<_>>().join(", ")
 }
 
 /// A platform's documented limits, used for the ETA and the shared limiter.

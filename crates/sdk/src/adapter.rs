@@ -12,7 +12,7 @@ use crate::{Context, ErrorCode, Plugin, PluginError, config::parse_config};
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
 use cutover_abi::ffi::{FfiError, Handle, PluginMod, PluginModRef};
-use cutover_abi::metadata::{Direction, OpenContext, StreamInfo};
+use cutover_abi::metadata::{Direction, OpenContext, StreamInfo, stream_list};
 use cutover_abi::wire;
 use cutover_schema::Record;
 use std::any::Any;
@@ -106,26 +106,16 @@ fn with_instance<P: Plugin, T>(
 impl<P: Plugin> Opened<P> {
     /// Refuses a stream the plugin does not declare in that direction.
     fn check_stream(&self, stream: &str, wanted: Direction) -> Result<(), PluginError> {
-        let offered = self.streams.iter().any(|info| {
-            info.name == stream
-                && match wanted {
-                    Direction::Source => info.direction.can_read(),
-                    Direction::Destination => info.direction.can_write(),
-                    Direction::Both => info.direction == Direction::Both,
-                }
-        });
-        if offered {
+        if self.streams.iter().any(|info| info.name == stream && info.direction.offers(wanted)) {
             return Ok(());
         }
-        let available: Vec<String> =
-            self.streams.iter().map(|info| format!("{} ({})", info.name, info.direction.as_str())).collect();
         Err(PluginError::new(
             ErrorCode::Unsupported,
             format!(
                 "plugin `{}` offers no {} stream `{stream}`; it offers: {}",
                 self.name,
                 wanted.as_str(),
-                if available.is_empty() { "none".to_owned() } else { available.join(", ") }
+                stream_list(&self.streams)
             ),
         ))
     }

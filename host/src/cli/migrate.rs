@@ -7,6 +7,7 @@ use crate::engine::{self, StreamPlan};
 use crate::plugin::LoadedPlugin;
 use crate::report::RunReport;
 use cutover_abi::PluginError;
+use cutover_abi::metadata::{Direction, stream_list};
 use std::path::Path;
 
 /// Why a migration could not start or finish.
@@ -76,22 +77,21 @@ fn find<'a>(
     })
 }
 
-fn check_stream(plugin: &LoadedPlugin, stream: &str, side: &'static str) -> Result<(), MigrateError> {
-    let (verb, usable): (&'static str, fn(cutover_abi::metadata::Direction) -> bool) = match side {
-        "source" => ("read", |direction| direction.can_read()),
-        _ => ("write", |direction| direction.can_write()),
-    };
-    if plugin.metadata.stream(stream).is_some_and(|info| usable(info.direction)) {
+fn check_stream(
+    plugin: &LoadedPlugin,
+    stream: &str,
+    side: &'static str,
+    wanted: Direction,
+) -> Result<(), MigrateError> {
+    if plugin.metadata.stream(stream).is_some_and(|info| info.direction.offers(wanted)) {
         return Ok(());
     }
-    let offered: Vec<String> =
-        plugin.metadata.streams.iter().map(|info| format!("{} ({})", info.name, info.direction.as_str())).collect();
     Err(MigrateError::UnknownStream {
         side,
         plugin: plugin.metadata.name.clone(),
         stream: stream.to_owned(),
-        verb,
-        offered: offered.join(", "),
+        verb: if wanted == Direction::Source { "read" } else { "write" },
+        offered: stream_list(&plugin.metadata.streams),
     })
 }
 
@@ -102,8 +102,8 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     let source_plugin = find(discovery, &config.source.plugin, "source", config_path)?;
     let destination_plugin = find(discovery, &config.destination.plugin, "destination", config_path)?;
     for stream in &config.streams {
-        check_stream(source_plugin, &stream.source, "source")?;
-        check_stream(destination_plugin, stream.destination_stream(), "destination")?;
+        check_stream(source_plugin, &stream.source, "source", Direction::Source)?;
+        check_stream(destination_plugin, stream.destination_stream(), "destination", Direction::Destination)?;
     }
     let run_id = format!("run-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
     let span = tracing::info_span!("run", run_id = %run_id);
@@ -124,7 +124,7 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
             source_stream: stream.source.clone(),
             destination_plugin: destination_plugin.metadata.name.clone(),
             destination_stream: stream.destination_stream().to_owned(),
-            batch_size: config.run.batch_size,
+            batch_size: config.run.batch_size.get(),
         };
         report.streams.push(engine::run_stream(&mut source, &mut destination, &plan));
     }

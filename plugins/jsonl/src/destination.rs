@@ -106,21 +106,20 @@ fn compact(path: &PathBuf) -> Result<(), PluginError> {
     let content =
         std::fs::read_to_string(path).map_err(|error| io_error(path, "cannot read for compaction", &error))?;
     let lines: Vec<&str> = content.lines().collect();
+    let keys: Vec<Option<u64>> =
+        lines.iter().map(|line| serde_json::from_str::<Record>(line).ok().map(|record| key_hash(&record))).collect();
     let mut last_line_of_key = HashMap::new();
-    for (number, line) in lines.iter().enumerate() {
-        if let Ok(record) = serde_json::from_str::<Record>(line) {
-            last_line_of_key.insert(key_hash(&record), number);
+    for (number, key) in keys.iter().enumerate() {
+        if let Some(key) = key {
+            last_line_of_key.insert(*key, number);
         }
     }
     let temporary = path.with_extension("jsonl.compacting");
     let mut output =
         BufWriter::new(File::create(&temporary).map_err(|error| io_error(&temporary, "cannot create", &error))?);
-    for (number, line) in lines.iter().enumerate() {
-        let keep = match serde_json::from_str::<Record>(line) {
-            Ok(record) => last_line_of_key.get(&key_hash(&record)) == Some(&number),
-            // Not ours to judge: a line we cannot parse stays where it was.
-            Err(_) => true,
-        };
+    for (number, (line, key)) in lines.iter().zip(&keys).enumerate() {
+        // Not ours to judge: a line we cannot parse stays where it was.
+        let keep = key.is_none_or(|key| last_line_of_key.get(&key) == Some(&number));
         if keep {
             writeln!(output, "{line}").map_err(|error| io_error(&temporary, "cannot write", &error))?;
         }

@@ -105,12 +105,16 @@ impl Source for Jsonl {
 
 impl Destination for Jsonl {
     fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let entity = STREAMS.iter().find(|(name, _)| *name == stream).map(|(_, entity)| *entity);
         let path = self.file_of(stream);
         let writer = match self.writers.entry(stream.to_owned()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(destination::StreamWriter::open(path, entity.unwrap_or(EntityKind::Contact))?)
+                // The SDK only passes streams this plugin declares.
+                let entity =
+                    STREAMS.iter().find(|(name, _)| *name == stream).map(|(_, entity)| *entity).ok_or_else(|| {
+                        PluginError::new(ErrorCode::Unsupported, format!("no stream `{stream}`")).in_stream(stream)
+                    })?;
+                entry.insert(destination::StreamWriter::open(path, entity)?)
             }
         };
         writer.write(records)
