@@ -17,6 +17,11 @@ use cutover_sdk::{Context, Destination, Plugin, PluginError, ReadBatch, Source, 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+// The same allocator as the `cutover` binary, so both variants pay the same
+// for allocation.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Plugin code called directly, without the boundary.
 struct Linked<P>(P);
 

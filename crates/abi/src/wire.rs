@@ -6,7 +6,7 @@
 //! minor and defaults fields it lacks, which is what makes additive schema
 //! changes safe for old plugins. The cost is measured by `cargo xtask bench`.
 
-use cutover_schema::Record;
+use cutover_schema::{CompactString, Record};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Version of the payload layout. A reader refuses any other.
@@ -59,7 +59,7 @@ impl RejectReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WriteOutcome {
     /// The record's source id, echoed so the host can check the order.
-    pub source_id: String,
+    pub source_id: CompactString,
     /// What happened.
     pub result: WriteResult,
 }
@@ -71,17 +71,17 @@ pub enum WriteResult {
     /// A new record was made on the target.
     Created {
         /// Its id on the target.
-        target_id: String,
+        target_id: CompactString,
     },
     /// An existing record was changed.
     Updated {
         /// Its id on the target.
-        target_id: String,
+        target_id: CompactString,
     },
     /// The target already held exactly this record.
     Unchanged {
         /// Its id on the target.
-        target_id: String,
+        target_id: CompactString,
     },
     /// The target refused it.
     Rejected {

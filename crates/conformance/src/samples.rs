@@ -1,7 +1,7 @@
 //! Records the kit writes to destination streams.
 
 use chrono::{TimeZone, Utc};
-use cutover_schema::{Contact, CustomValue, Entity, EntityKind, Record};
+use cutover_schema::{Contact, CustomValue, Entity, EntityKind, Record, format_compact};
 use rust_decimal::Decimal;
 
 /// `count` distinct records of `entity`, with UTF-8 text and typed custom fields.
@@ -11,9 +11,9 @@ pub(crate) fn records(entity: EntityKind, count: usize) -> Vec<Record> {
             let updated_at = Utc.timestamp_opt(1_767_225_600 + index as i64, 0).single().unwrap_or_default();
             let body = match entity {
                 EntityKind::Contact => Entity::Contact(Contact {
-                    email: Some(format!("Conformance.{index}@Example.org")),
-                    first_name: Some(["Zoë", "José", "美咲", "Дмитрий"][index % 4].to_owned()),
-                    last_name: Some("O'Brien, \"Jr\"\nline two".to_owned()),
+                    email: Some(format_compact!("Conformance.{index}@Example.org")),
+                    first_name: Some(["Zoë", "José", "美咲", "Дмитрий"][index % 4].into()),
+                    last_name: Some("O'Brien, \"Jr\"\nline two".into()),
                     ..Contact::default()
                 }),
             };

@@ -1,5 +1,6 @@
 //! Typed custom fields: they travel as a map and are never dropped.
 
+use crate::CompactString;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -11,17 +12,25 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "snake_case")]
 pub enum CustomValue {
     /// Free text.
-    Text(String),
+    Text(CompactString),
     /// A whole number.
     Integer(i64),
     /// An exact decimal number.
-    Decimal(Decimal),
+    Decimal(
+        #[serde(with = "crate::compact::decimal")]
+        #[schemars(with = "Decimal")]
+        Decimal,
+    ),
     /// Yes or no.
     Boolean(bool),
     /// A calendar date with no time of day.
     Date(NaiveDate),
     /// An instant, in UTC.
-    DateTime(DateTime<Utc>),
+    DateTime(
+        #[serde(with = "crate::compact::instant")]
+        #[schemars(with = "DateTime<Utc>")]
+        DateTime<Utc>,
+    ),
     /// Several values (a multi-select, tags).
     List(Vec<CustomValue>),
 }

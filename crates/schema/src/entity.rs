@@ -1,6 +1,7 @@
 //! The canonical entity types. The engine issue completes the set; each new
 //! entity is an additive change.
 
+use crate::CompactString;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -45,20 +46,21 @@ impl EntityKind {
 pub struct Contact {
     /// The address as the source gave it (normalised copies are for matching only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<CompactString>,
     /// Given name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<CompactString>,
     /// Family name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<CompactString>,
     /// Phone number as given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
+    pub phone: Option<CompactString>,
     /// Employer or account name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub company: Option<String>,
+    pub company: Option<CompactString>,
     /// When the source first saw this person, in UTC.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", with = "crate::compact::optional_instant")]
+    #[schemars(with = "Option<DateTime<Utc>>")]
     pub created_at: Option<DateTime<Utc>>,
 }

@@ -22,11 +22,17 @@
 //! ```
 #![warn(missing_docs)]
 
+mod compact;
 mod custom;
 mod entity;
 mod record;
 mod version;
 
+/// The string type of record fields: strings of up to 24 bytes (most ids,
+/// names, emails) are stored inline with no allocation, which makes records
+/// several times cheaper to build, copy and decode. Build one with `.into()`
+/// from a `&str` or `String`; it derefs to `&str`.
+pub use compact_str::{CompactString, format_compact};
 pub use custom::CustomValue;
 pub use entity::{Contact, Entity, EntityKind};
 pub use record::Record;

@@ -1,6 +1,6 @@
 //! The envelope every canonical record travels in.
 
-use crate::{CustomValue, Entity};
+use crate::{CompactString, CustomValue, Entity};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,23 +13,25 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Record {
     /// The platform the record was read from (a plugin name, e.g. `mailchimp`).
-    pub source_platform: String,
+    pub source_platform: CompactString,
     /// The record's id on that platform, kept verbatim.
-    pub source_id: String,
+    pub source_id: CompactString,
     /// When the record last changed on the source, in UTC with the source's precision.
+    #[serde(with = "crate::compact::instant")]
+    #[schemars(with = "DateTime<Utc>")]
     pub updated_at: DateTime<Utc>,
     /// The entity and its typed fields.
     pub entity: Entity,
     /// Custom fields by name, typed; never dropped.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub custom_fields: BTreeMap<String, CustomValue>,
+    pub custom_fields: BTreeMap<CompactString, CustomValue>,
 }
 
 impl Record {
     /// A record with no custom fields.
     pub fn new(
-        source_platform: impl Into<String>,
-        source_id: impl Into<String>,
+        source_platform: impl Into<CompactString>,
+        source_id: impl Into<CompactString>,
         updated_at: DateTime<Utc>,
         entity: Entity,
     ) -> Record {

@@ -81,7 +81,7 @@ pub mod prelude {
         CheckItem, CheckReport, Context, Description, Destination, Direction, ErrorCode, Inventory, Plugin,
         PluginError, PluginKind, ReadBatch, RejectReason, Source, SourceReject, StreamCount, WriteOutcome, WriteResult,
     };
-    pub use cutover_schema::{Contact, CustomValue, Entity, EntityKind, Record};
+    pub use cutover_schema::{CompactString, Contact, CustomValue, Entity, EntityKind, Record};
 }
 
 /// A connector to one platform. One value of this type is one opened

@@ -3,6 +3,7 @@
 use crate::GeneratorConfig;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use cutover_sdk::prelude::*;
+use cutover_sdk::schema::format_compact;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use rust_decimal::Decimal;
@@ -56,21 +57,22 @@ pub(crate) fn contact(config: &GeneratorConfig, index: u64) -> Record {
     let created_at = epoch() + Duration::seconds(rng.random_range(0..31_536_000));
     let updated_at = created_at + Duration::seconds(rng.random_range(0..8_640_000));
     let contact = Contact {
-        email: Some(format!("contact{index}@{domain}")),
-        first_name: Some(first.to_owned()),
-        last_name: Some(last.to_owned()),
-        phone: rng.random_bool(0.6).then(|| format!("+4420{:08}", rng.random_range(0..100_000_000u32))),
-        company: rng.random_bool(0.3).then(|| format!("{last} & Co")),
+        email: Some(format_compact!("contact{index}@{domain}")),
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        phone: rng.random_bool(0.6).then(|| format_compact!("+4420{:08}", rng.random_range(0..100_000_000u32))),
+        company: rng.random_bool(0.3).then(|| format_compact!("{last} & Co")),
         created_at: Some(created_at),
     };
-    let mut record = Record::new(&config.platform, format!("c{index}"), updated_at, Entity::Contact(contact));
+    let mut record =
+        Record::new(config.platform.as_str(), format_compact!("c{index}"), updated_at, Entity::Contact(contact));
     record
         .custom_fields
         .insert("lifetime_value".into(), CustomValue::Decimal(Decimal::new(rng.random_range(0..5_000_000), 2)));
     record.custom_fields.insert("vip".into(), CustomValue::Boolean(rng.random_bool(0.05)));
     record
         .custom_fields
-        .insert("signup_source".into(), CustomValue::Text(SOURCES[rng.random_range(0..SOURCES.len())].to_owned()));
+        .insert("signup_source".into(), CustomValue::Text(SOURCES[rng.random_range(0..SOURCES.len())].into()));
     record
 }
 

@@ -55,7 +55,7 @@ impl StreamWriter {
     pub(crate) fn write(&mut self, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
         let mut outcomes = Vec::with_capacity(records.len());
         for record in records {
-            let target_id = format!("{}:{}", record.source_platform, record.source_id);
+            let target_id = cutover_sdk::schema::format_compact!("{}:{}", record.source_platform, record.source_id);
             if record.entity.kind() != self.entity {
                 outcomes.push(WriteOutcome {
                     source_id: record.source_id,
@@ -70,14 +70,14 @@ impl StreamWriter {
             }
             let line = serde_json::to_string(&record).map_err(|error| {
                 PluginError::new(ErrorCode::Internal, format!("cannot encode record as JSON: {error}"))
-                    .for_record(&record.source_id)
+                    .for_record(record.source_id.as_str())
             })?;
             let line_fingerprint = fingerprint(&line);
             let result = match self.index.insert(key_hash(&record), line_fingerprint) {
                 Some(previous) if previous == line_fingerprint => WriteResult::Unchanged { target_id },
                 previous => {
                     self.file.write_all(line.as_bytes()).and_then(|()| self.file.write_all(b"\n")).map_err(
-                        |error| io_error(&self.path, "cannot write to", &error).for_record(&record.source_id),
+                        |error| io_error(&self.path, "cannot write to", &error).for_record(record.source_id.as_str()),
                     )?;
                     if previous.is_some() {
                         self.superseded = true;
