@@ -9,11 +9,10 @@
 //! (default 5) change the size; the median run of each variant is reported.
 
 use cutover_host::engine::{StreamPlan, run_stream};
-use cutover_host::plugin::{BatchDestination, BatchSource, LoadedPlugin};
+use cutover_host::plugin::{BatchDestination, BatchSource, LoadedPlugin, RecordBatch, SourceBatch, wire_error};
 use cutover_plugin_generator::{Generator, GeneratorConfig};
 use cutover_plugin_jsonl::{Jsonl, JsonlConfig};
-use cutover_sdk::schema::Record;
-use cutover_sdk::{Context, Destination, Plugin, PluginError, ReadBatch, Source, WriteOutcome};
+use cutover_sdk::{Context, Destination, Plugin, PluginError, Source, WriteOutcome};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -26,15 +25,22 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Linked<P>(P);
 
 impl<P: Plugin> BatchSource for Linked<P> {
-    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError> {
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<SourceBatch, PluginError> {
         let source: &mut dyn Source =
             self.0.source().ok_or_else(|| PluginError::new(cutover_sdk::ErrorCode::Unsupported, "no source"))?;
-        source.read(stream, cursor, max_records as usize)
+        let batch = source.read(stream, cursor, max_records as usize)?;
+        Ok(SourceBatch {
+            records: RecordBatch::Decoded(batch.records),
+            rejects: batch.rejects,
+            next_cursor: batch.next_cursor,
+            done: batch.done,
+        })
     }
 }
 
 impl<P: Plugin> BatchDestination for Linked<P> {
-    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+        let records = records.into_decoded().map_err(|error| wire_error(stream, &error))?;
         let destination: &mut dyn Destination = self
             .0
             .destination()

@@ -7,10 +7,10 @@
 //! stream as failed with the plugin and stream named; it never takes the host
 //! down.
 
-use crate::plugin::{BatchDestination, BatchSource};
+use crate::plugin::{BatchDestination, BatchSource, SourceBatch};
 use crate::report::{StreamReport, StreamStatus};
 use cutover_abi::PluginError;
-use cutover_abi::wire::{ReadBatch, WriteResult};
+use cutover_abi::wire::WriteResult;
 
 /// Batches read ahead of the writer. Small: enough to keep both threads busy.
 const READ_AHEAD: usize = 4;
@@ -62,7 +62,7 @@ pub fn run_stream(
     let span = tracing::info_span!("stream", stream = %plan.name(), source = %plan.source_plugin, destination = %plan.destination_plugin);
     let _entered = span.enter();
     let mut report = StreamReport { name: plan.name(), ..StreamReport::default() };
-    let (sender, receiver) = crossbeam_channel::bounded::<Result<ReadBatch, PluginError>>(READ_AHEAD);
+    let (sender, receiver) = crossbeam_channel::bounded::<Result<SourceBatch, PluginError>>(READ_AHEAD);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut cursor: Option<String> = None;

@@ -11,7 +11,7 @@ use abi_stable::library::{AbiHeaderRef, LibraryError, ROOT_MODULE_LOADER_NAME_WI
 use cutover_abi::client::PluginClient;
 use cutover_abi::ffi::{Handle, PluginModRef};
 use cutover_abi::metadata::{OpenContext, PluginMetadata};
-use cutover_abi::wire::{ReadBatch, WriteOutcome};
+use cutover_abi::wire::{EncodedRecords, SourceReject, WireError, WriteOutcome};
 use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
 use cutover_schema::{Record, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
@@ -194,27 +194,96 @@ impl Drop for PluginInstance {
     }
 }
 
+/// The records of a batch, in whichever form they arrived: decoded (plugin
+/// code linked in) or still encoded (a loaded plugin). The engine decodes only
+/// when it must look inside; a batch it passes on unchanged crosses to the
+/// destination as the source's own bytes.
+#[derive(Debug)]
+pub enum RecordBatch {
+    /// Records as values.
+    Decoded(Vec<Record>),
+    /// Records as a wire payload.
+    Encoded(EncodedRecords),
+}
+
+impl RecordBatch {
+    /// How many records.
+    pub fn len(&self) -> usize {
+        match self {
+            RecordBatch::Decoded(records) => records.len(),
+            RecordBatch::Encoded(records) => records.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The records as values, decoding if needed.
+    pub fn into_decoded(self) -> Result<Vec<Record>, WireError> {
+        match self {
+            RecordBatch::Decoded(records) => Ok(records),
+            RecordBatch::Encoded(records) => records.decode(),
+        }
+    }
+
+    /// The records as a wire payload, encoding if needed.
+    pub fn into_encoded(self) -> Result<EncodedRecords, WireError> {
+        match self {
+            RecordBatch::Decoded(records) => EncodedRecords::encode(&records),
+            RecordBatch::Encoded(records) => Ok(records),
+        }
+    }
+}
+
+/// One read: the records, the items the source could not read, and where the
+/// next read starts.
+#[derive(Debug)]
+pub struct SourceBatch {
+    /// The records read.
+    pub records: RecordBatch,
+    /// Items the source could not turn into records.
+    pub rejects: Vec<SourceReject>,
+    /// The cursor after this batch.
+    pub next_cursor: Option<String>,
+    /// Whether nothing follows.
+    pub done: bool,
+}
+
 /// Reads batches of a stream: a plugin instance, or plugin code linked in.
 pub trait BatchSource: Send {
     /// Reads up to `max_records` after `cursor`.
-    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError>;
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<SourceBatch, PluginError>;
 }
 
 /// Writes batches of a stream: a plugin instance, or plugin code linked in.
 pub trait BatchDestination: Send {
     /// Writes `records`, returning one outcome per record in order.
-    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError>;
+    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError>;
+}
+
+/// A wire error while handling a batch of `stream`, as a plugin error.
+pub fn wire_error(stream: &str, error: &WireError) -> PluginError {
+    PluginError::new(ErrorCode::Encoding, format!("cannot handle the batch: {error}")).in_stream(stream)
 }
 
 impl BatchSource for PluginInstance {
-    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<ReadBatch, PluginError> {
-        self.client.read(self.handle, stream, cursor, max_records)
+    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<SourceBatch, PluginError> {
+        let (header, records) = self.client.read_encoded(self.handle, stream, cursor, max_records)?;
+        Ok(SourceBatch {
+            records: RecordBatch::Encoded(records),
+            rejects: header.rejects,
+            next_cursor: header.next_cursor,
+            done: header.done,
+        })
     }
 }
 
 impl BatchDestination for PluginInstance {
-    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let outcomes = self.client.write(self.handle, stream, &records)?;
+    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+        let records = records.into_encoded().map_err(|error| wire_error(stream, &error))?;
+        let outcomes = self.client.write_raw(self.handle, stream, records.payload())?;
         if outcomes.len() != records.len() {
             return Err(PluginError::new(
                 ErrorCode::Internal,

@@ -5,9 +5,9 @@
 
 use crate::ffi::{FfiError, Handle, PluginModRef};
 use crate::metadata::{OpenContext, PluginMetadata};
-use crate::wire::{self, ReadBatch, WriteOutcome};
+use crate::wire::{self, EncodedRecords, ReadBatch, ReadHeader, WriteOutcome};
 use crate::{ErrorCode, PluginError};
-use abi_stable::std_types::{ROption, RResult, RSlice, RStr};
+use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RVec};
 use cutover_schema::Record;
 
 /// A root module, called safely.
@@ -44,9 +44,31 @@ impl PluginClient {
 
     /// Reads a batch.
     pub fn read(&self, handle: Handle, stream: &str, cursor: Option<&str>, max: u32) -> Result<ReadBatch, PluginError> {
+        let payload = self.read_payload(handle, stream, cursor, max)?;
+        wire::decode_read_batch(&payload).map_err(|error| decoding_error("read batch", error).in_stream(stream))
+    }
+
+    /// Reads a batch, leaving its records encoded (to hand them on as they are).
+    pub fn read_encoded(
+        &self,
+        handle: Handle,
+        stream: &str,
+        cursor: Option<&str>,
+        max: u32,
+    ) -> Result<(ReadHeader, EncodedRecords), PluginError> {
+        let payload = self.read_payload(handle, stream, cursor, max)?;
+        wire::decode_read(&payload).map_err(|error| decoding_error("read batch", error).in_stream(stream))
+    }
+
+    fn read_payload(
+        &self,
+        handle: Handle,
+        stream: &str,
+        cursor: Option<&str>,
+        max: u32,
+    ) -> Result<RVec<u8>, PluginError> {
         let cursor: ROption<RStr<'_>> = cursor.map(RStr::from).into();
-        let payload = into_result((self.module.read())(handle, RStr::from(stream), cursor, max))?;
-        wire::decode(&payload).map_err(|error| decoding_error("read batch", error))
+        into_result((self.module.read())(handle, RStr::from(stream), cursor, max))
     }
 
     /// Writes a batch of records.

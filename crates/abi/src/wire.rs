@@ -5,6 +5,13 @@
 //! keep it self-describing, so a reader ignores fields added by a newer schema
 //! minor and defaults fields it lacks, which is what makes additive schema
 //! changes safe for old plugins. The cost is measured by `cargo xtask bench`.
+//!
+//! A read answer keeps its records apart from the rest: version byte, a
+//! little-endian `u32` length, the [`ReadHeader`], then the records as an
+//! [`EncodedRecords`] payload, which is exactly what `write` takes. So a host
+//! that has nothing to change in a batch hands the source's bytes to the
+//! destination as they are, and records are encoded once and decoded once
+//! per hop, never more.
 
 use cutover_schema::{CompactString, Record};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -26,6 +33,101 @@ pub struct ReadBatch {
     pub next_cursor: Option<String>,
     /// True when nothing follows this batch.
     pub done: bool,
+}
+
+/// Everything a read answer carries besides the records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReadHeader {
+    /// How many records the records section holds.
+    pub record_count: u64,
+    /// As [`ReadBatch::rejects`].
+    #[serde(default)]
+    pub rejects: Vec<SourceReject>,
+    /// As [`ReadBatch::next_cursor`].
+    pub next_cursor: Option<String>,
+    /// As [`ReadBatch::done`].
+    pub done: bool,
+}
+
+/// A batch of records in wire form: a versioned payload of a record array,
+/// and how many records it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedRecords {
+    payload: Vec<u8>,
+    count: usize,
+}
+
+impl EncodedRecords {
+    /// Encodes records.
+    pub fn encode(records: &[Record]) -> Result<EncodedRecords, WireError> {
+        Ok(EncodedRecords { payload: encode(records)?, count: records.len() })
+    }
+
+    /// Decodes the records.
+    pub fn decode(&self) -> Result<Vec<Record>, WireError> {
+        decode(&self.payload)
+    }
+
+    /// The payload, as `write` takes it.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// How many records it holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// Encodes a read answer: header, then records.
+pub fn encode_read(batch: &ReadBatch) -> Result<Vec<u8>, WireError> {
+    let header = ReadHeader {
+        record_count: batch.records.len() as u64,
+        rejects: batch.rejects.clone(),
+        next_cursor: batch.next_cursor.clone(),
+        done: batch.done,
+    };
+    let header = rmp_serde::to_vec_named(&header)?;
+    let header_length = u32::try_from(header.len()).map_err(|_| WireError::TooLarge { bytes: header.len() })?;
+    let mut payload = Vec::with_capacity(256 + header.len() + batch.records.len() * 192);
+    payload.push(WIRE_VERSION);
+    payload.extend_from_slice(&header_length.to_le_bytes());
+    payload.extend_from_slice(&header);
+    payload.push(WIRE_VERSION);
+    rmp_serde::encode::write_named(&mut payload, &batch.records)?;
+    Ok(payload)
+}
+
+/// Splits a read answer into its header and its still-encoded records.
+pub fn decode_read(payload: &[u8]) -> Result<(ReadHeader, EncodedRecords), WireError> {
+    let (&version, rest) = payload.split_first().ok_or(WireError::Empty)?;
+    if version != WIRE_VERSION {
+        return Err(WireError::Version { found: version });
+    }
+    let (length, rest) = rest.split_first_chunk::<4>().ok_or(WireError::Truncated)?;
+    let length = u32::from_le_bytes(*length) as usize;
+    if rest.len() < length {
+        return Err(WireError::Truncated);
+    }
+    let (header, records) = rest.split_at(length);
+    let header: ReadHeader = rmp_serde::from_slice(header)?;
+    let count = usize::try_from(header.record_count).map_err(|_| WireError::Truncated)?;
+    Ok((header, EncodedRecords { payload: records.to_vec(), count }))
+}
+
+/// Decodes a read answer whole.
+pub fn decode_read_batch(payload: &[u8]) -> Result<ReadBatch, WireError> {
+    let (header, records) = decode_read(payload)?;
+    let records = records.decode()?;
+    if records.len() as u64 != header.record_count {
+        return Err(WireError::CountMismatch { declared: header.record_count, found: records.len() });
+    }
+    Ok(ReadBatch { records, rejects: header.rejects, next_cursor: header.next_cursor, done: header.done })
 }
 
 /// An item a source read but could not turn into a canonical record.
@@ -106,6 +208,23 @@ pub enum WireError {
     /// The bytes are not a valid payload.
     #[error("malformed payload: {0}")]
     Decode(#[from] rmp_serde::decode::Error),
+    /// The payload ends before its declared parts.
+    #[error("truncated payload")]
+    Truncated,
+    /// The header's record count disagrees with the records section.
+    #[error("the batch declares {declared} records but holds {found}")]
+    CountMismatch {
+        /// Declared in the header.
+        declared: u64,
+        /// Found in the records section.
+        found: usize,
+    },
+    /// A part is too large for its length field.
+    #[error("a {bytes}-byte batch header is too large")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
     /// A value could not be encoded.
     #[error("cannot encode payload: {0}")]
     Encode(#[from] rmp_serde::encode::Error),
@@ -157,15 +276,40 @@ mod tests {
     #[test]
     fn batches_round_trip() {
         let original = batch();
-        let back: ReadBatch = decode(&encode(&original).unwrap()).unwrap();
+        let back: ReadBatch = decode_read_batch(&encode_read(&original).unwrap()).unwrap();
         assert_eq!(back, original);
     }
 
     #[test]
+    fn the_records_of_a_read_are_a_write_payload_as_they_are() {
+        let original = batch();
+        let (header, records) = decode_read(&encode_read(&original).unwrap()).unwrap();
+        assert_eq!((header.record_count, records.len()), (1, 1));
+        assert_eq!(decode::<Vec<Record>>(records.payload()).unwrap(), original.records);
+    }
+
+    #[test]
+    fn a_truncated_or_lying_read_answer_is_an_error() {
+        let payload = encode_read(&batch()).unwrap();
+        assert!(matches!(decode_read(&payload[..3]), Err(WireError::Truncated)));
+        assert!(matches!(decode_read(&payload[..7]), Err(WireError::Truncated)));
+        let mut lying = batch();
+        lying.records.clear();
+        let mut header = ReadHeader { record_count: 5, ..ReadHeader::default() };
+        header.done = true;
+        let header_bytes = rmp_serde::to_vec_named(&header).unwrap();
+        let mut forged = vec![WIRE_VERSION];
+        forged.extend_from_slice(&(header_bytes.len() as u32).to_le_bytes());
+        forged.extend_from_slice(&header_bytes);
+        forged.extend_from_slice(&encode(&lying.records).unwrap());
+        assert!(matches!(decode_read_batch(&forged), Err(WireError::CountMismatch { declared: 5, found: 0 })));
+    }
+
+    #[test]
     fn another_version_byte_is_refused_by_name() {
-        let mut payload = encode(&batch()).unwrap();
+        let mut payload = encode_read(&batch()).unwrap();
         payload[0] = 9;
-        let error = decode::<ReadBatch>(&payload).unwrap_err();
+        let error = decode_read_batch(&payload).unwrap_err();
         assert_eq!(
             error.to_string(),
             "payload encoding version 9, expected 1: host and plugin disagree on the wire format"
@@ -175,7 +319,7 @@ mod tests {
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for payload in [&[][..], &[WIRE_VERSION][..], &[WIRE_VERSION, 0xc1, 0xff][..]] {
-            assert!(decode::<ReadBatch>(payload).is_err());
+            assert!(decode_read_batch(payload).is_err());
         }
     }
 }

@@ -189,7 +189,7 @@ extern "C" fn read<P: Plugin>(
         let missing = opened.missing_impl("Source");
         let source = opened.plugin.source().ok_or(missing)?;
         let batch = source.read(stream, cursor.into_option().map(|c| c.as_str()), max_records as usize)?;
-        wire::encode(&batch)
+        wire::encode_read(&batch)
             .map(RVec::from)
             .map_err(|error| PluginError::new(ErrorCode::Encoding, format!("cannot encode the batch read: {error}")))
     });
