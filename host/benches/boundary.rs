@@ -9,7 +9,9 @@
 //! (default 5) change the size; the median run of each variant is reported.
 
 use cutover_host::engine::{StreamPlan, run_stream};
-use cutover_host::plugin::{BatchDestination, BatchSource, LoadedPlugin, RecordBatch, SourceBatch, wire_error};
+use cutover_host::plugin::{
+    BatchDestination, BatchSource, BatchStager, LoadedPlugin, RecordBatch, SourceBatch, StagedBatch, wire_error,
+};
 use cutover_plugin_generator::{Generator, GeneratorConfig};
 use cutover_plugin_jsonl::{Jsonl, JsonlConfig};
 use cutover_sdk::{Context, Destination, Plugin, PluginError, Source, WriteOutcome};
@@ -38,9 +40,24 @@ impl<P: Plugin> BatchSource for Linked<P> {
     }
 }
 
+/// Linked-in code needs no staging beyond having the records as values.
+struct DecodeOnly;
+
+impl BatchStager for DecodeOnly {
+    fn stage(&self, stream: &str, records: RecordBatch) -> Result<StagedBatch, PluginError> {
+        records.into_decoded().map(StagedBatch::Records).map_err(|error| wire_error(stream, &error))
+    }
+}
+
 impl<P: Plugin> BatchDestination for Linked<P> {
-    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError> {
-        let records = records.into_decoded().map_err(|error| wire_error(stream, &error))?;
+    fn stager(&self) -> Box<dyn BatchStager> {
+        Box::new(DecodeOnly)
+    }
+
+    fn write(&mut self, stream: &str, batch: StagedBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+        let StagedBatch::Records(records) = batch else {
+            return Err(PluginError::new(cutover_sdk::ErrorCode::Internal, "a batch staged in a plugin"));
+        };
         let destination: &mut dyn Destination = self
             .0
             .destination()

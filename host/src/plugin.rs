@@ -258,9 +258,51 @@ pub trait BatchSource: Send {
 }
 
 /// Writes batches of a stream: a plugin instance, or plugin code linked in.
+///
+/// Writing is split in two so that it pipelines: a [`BatchStager`], used on
+/// the reader's thread, turns records into what the destination needs (for a
+/// plugin: decodes them in the plugin), and `write`, on the writer's thread,
+/// writes staged batches.
 pub trait BatchDestination: Send {
-    /// Writes `records`, returning one outcome per record in order.
-    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError>;
+    /// A stager for this destination, to use from another thread.
+    fn stager(&self) -> Box<dyn BatchStager>;
+    /// Writes a staged batch, returning one outcome per record in order.
+    fn write(&mut self, stream: &str, batch: StagedBatch) -> Result<Vec<WriteOutcome>, PluginError>;
+}
+
+/// Prepares batches for a destination while it writes earlier ones.
+pub trait BatchStager: Send {
+    /// Stages `records` for a later write.
+    fn stage(&self, stream: &str, records: RecordBatch) -> Result<StagedBatch, PluginError>;
+}
+
+/// A batch ready for its destination's `write`.
+#[derive(Debug)]
+pub enum StagedBatch {
+    /// Decoded inside a plugin, named by its token.
+    InPlugin {
+        /// The plugin's token for it.
+        token: u64,
+        /// How many records.
+        count: usize,
+    },
+    /// Records as values, for plugin code linked in.
+    Records(Vec<Record>),
+}
+
+impl StagedBatch {
+    /// How many records.
+    pub fn len(&self) -> usize {
+        match self {
+            StagedBatch::InPlugin { count, .. } => *count,
+            StagedBatch::Records(records) => records.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A wire error while handling a batch of `stream`, as a plugin error.
@@ -280,14 +322,34 @@ impl BatchSource for PluginInstance {
     }
 }
 
-impl BatchDestination for PluginInstance {
-    fn write(&mut self, stream: &str, records: RecordBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+struct PluginStager {
+    client: PluginClient,
+    handle: Handle,
+}
+
+impl BatchStager for PluginStager {
+    fn stage(&self, stream: &str, records: RecordBatch) -> Result<StagedBatch, PluginError> {
         let records = records.into_encoded().map_err(|error| wire_error(stream, &error))?;
-        let outcomes = self.client.write_raw(self.handle, stream, records.payload())?;
-        if outcomes.len() != records.len() {
+        let token = self.client.stage(self.handle, records.payload()).map_err(|error| error.in_stream(stream))?;
+        Ok(StagedBatch::InPlugin { token, count: records.len() })
+    }
+}
+
+impl BatchDestination for PluginInstance {
+    fn stager(&self) -> Box<dyn BatchStager> {
+        Box::new(PluginStager { client: self.client, handle: self.handle })
+    }
+
+    fn write(&mut self, stream: &str, batch: StagedBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+        let sent = batch.len();
+        let outcomes = match batch {
+            StagedBatch::InPlugin { token, .. } => self.client.write_staged(self.handle, stream, token)?,
+            StagedBatch::Records(records) => self.client.write(self.handle, stream, &records)?,
+        };
+        if outcomes.len() != sent {
             return Err(PluginError::new(
                 ErrorCode::Internal,
-                format!("plugin `{}` returned {} outcomes for {} records", self.plugin, outcomes.len(), records.len()),
+                format!("plugin `{}` returned {} outcomes for {sent} records", self.plugin, outcomes.len()),
             )
             .in_stream(stream));
         }

@@ -83,6 +83,17 @@ impl PluginClient {
         wire::decode(&answer).map_err(|error| decoding_error("write outcomes", error))
     }
 
+    /// Decodes a batch in the plugin for a later [`PluginClient::write_staged`].
+    pub fn stage(&self, handle: Handle, payload: &[u8]) -> Result<u64, PluginError> {
+        into_result((self.module.stage())(handle, RSlice::from(payload)))
+    }
+
+    /// Writes a staged batch.
+    pub fn write_staged(&self, handle: Handle, stream: &str, token: u64) -> Result<Vec<WriteOutcome>, PluginError> {
+        let answer = into_result((self.module.write_staged())(handle, RStr::from(stream), token))?;
+        wire::decode(&answer).map_err(|error| decoding_error("write outcomes", error))
+    }
+
     /// Checks that the instance can work.
     pub fn check(&self, handle: Handle) -> Result<crate::metadata::CheckReport, PluginError> {
         let json = into_result((self.module.check())(handle))?;

@@ -44,6 +44,14 @@ pub struct PluginMod {
     /// Writes a batch of records encoded by [`crate::wire`]; returns one
     /// [`crate::wire::WriteOutcome`] per record, in order, encoded the same way.
     pub write: extern "C" fn(handle: Handle, stream: RStr<'_>, batch: RSlice<'_, u8>) -> RResult<RVec<u8>, FfiError>,
+    /// Decodes a batch for a later [`PluginMod::write_staged`] and returns its
+    /// token. It takes no lock on the instance, so a host can stage the next
+    /// batch on another thread while the current one is written: decoding
+    /// then costs no time on the writing thread.
+    pub stage: extern "C" fn(handle: Handle, batch: RSlice<'_, u8>) -> RResult<u64, FfiError>,
+    /// Writes a staged batch, as [`PluginMod::write`] would. Closing the
+    /// handle drops what it staged and did not write.
+    pub write_staged: extern "C" fn(handle: Handle, stream: RStr<'_>, token: u64) -> RResult<RVec<u8>, FfiError>,
     /// Flushes and releases an instance. The handle is invalid afterwards.
     #[sabi(last_prefix_field)]
     pub close: extern "C" fn(handle: Handle) -> RResult<(), FfiError>,

@@ -161,10 +161,14 @@ fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<
         if let Some(rejected) = first.iter().find(|outcome| matches!(outcome.result, WriteResult::Rejected { .. })) {
             return Err(format!("a valid sample record was rejected: {rejected:?}"));
         }
+        // The second time through `stage` and `write_staged`, the way the host
+        // writes, so both paths are held to the same rule.
+        let payload = cutover_abi::wire::encode(records).map_err(|error| format!("encode: {error}"))?;
         let second = kit
             .client
-            .write(handle, stream, records)
-            .map_err(|error| format!("second write: {}", describe_error(&error)))?;
+            .stage(handle, &payload)
+            .and_then(|token| kit.client.write_staged(handle, stream, token))
+            .map_err(|error| format!("second write (staged): {}", describe_error(&error)))?;
         let created_again: Vec<&str> = second
             .iter()
             .filter(|outcome| matches!(outcome.result, WriteResult::Created { .. }))

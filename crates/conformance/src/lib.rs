@@ -21,11 +21,12 @@
 //! Start at [`Kit`]. What it proves, each as a named check in its report:
 //! metadata is valid; bad config is refused with a clear error; every
 //! destination stream accepts a batch and creates nothing twice when the same
-//! batch comes again; every source stream read across many batches, and
-//! resumed from every intermediate cursor, gives exactly the same records, no
-//! gap, no duplicate; hostile input (an unknown stream, a garbage cursor,
-//! garbage bytes, a closed handle) comes back as an error, never a panic; and
-//! errors carry context (plugin, stream, help).
+//! batch comes again (the second time staged, as the host writes); every
+//! source stream read across many batches, and resumed from every
+//! intermediate cursor, gives exactly the same records, no gap, no duplicate;
+//! hostile input (an unknown stream, a garbage cursor, garbage bytes, a closed
+//! handle) comes back as an error, never a panic; and errors carry context
+//! (plugin, stream, help).
 //!
 //! Who depends on it: every plugin's tests, as a dev-dependency.
 

@@ -32,6 +32,8 @@ pub fn root_module<P: Plugin>() -> PluginModRef {
         discover: discover::<P>,
         read: read::<P>,
         write: write::<P>,
+        stage: stage::<P>,
+        write_staged: write_staged::<P>,
         close: close::<P>,
     }
     .leak_into_prefix()
@@ -196,16 +198,16 @@ extern "C" fn read<P: Plugin>(
     finish(result.map_err(|error| error.in_stream(stream)))
 }
 
-extern "C" fn write<P: Plugin>(handle: Handle, stream: RStr<'_>, batch: RSlice<'_, u8>) -> RResult<RVec<u8>, FfiError> {
-    let stream = stream.as_str();
-    let result = with_instance::<P, _>(handle, "write", |opened| {
-        opened.check_stream(stream, Direction::Destination)?;
-        let records: Vec<Record> = wire::decode(batch.as_slice()).map_err(|error| {
-            PluginError::new(ErrorCode::Encoding, format!("cannot decode the batch to write: {error}"))
-        })?;
+fn decode_records(batch: &[u8]) -> Result<Vec<Record>, PluginError> {
+    wire::decode(batch)
+        .map_err(|error| PluginError::new(ErrorCode::Encoding, format!("cannot decode the batch to write: {error}")))
+}
+
+impl<P: Plugin> Opened<P> {
+    fn write_records(&mut self, stream: &str, records: Vec<Record>) -> Result<RVec<u8>, PluginError> {
         let sent = records.len();
-        let missing = opened.missing_impl("Destination");
-        let destination = opened.plugin.destination().ok_or(missing)?;
+        let missing = self.missing_impl("Destination");
+        let destination = self.plugin.destination().ok_or(missing)?;
         let outcomes = destination.write(stream, records)?;
         if outcomes.len() != sent {
             return Err(PluginError::new(
@@ -216,6 +218,59 @@ extern "C" fn write<P: Plugin>(handle: Handle, stream: RStr<'_>, batch: RSlice<'
         wire::encode(&outcomes).map(RVec::from).map_err(|error| {
             PluginError::new(ErrorCode::Encoding, format!("cannot encode the write outcomes: {error}"))
         })
+    }
+}
+
+extern "C" fn write<P: Plugin>(handle: Handle, stream: RStr<'_>, batch: RSlice<'_, u8>) -> RResult<RVec<u8>, FfiError> {
+    let stream = stream.as_str();
+    let result = with_instance::<P, _>(handle, "write", |opened| {
+        opened.check_stream(stream, Direction::Destination)?;
+        let records = decode_records(batch.as_slice())?;
+        opened.write_records(stream, records)
+    });
+    finish(result.map_err(|error| error.in_stream(stream)))
+}
+
+/// Batches decoded by `stage`, waiting for `write_staged`, by token.
+struct StagedBatch {
+    handle: Handle,
+    records: Vec<Record>,
+}
+
+fn staged() -> MutexGuard<'static, HashMap<u64, StagedBatch>> {
+    static STAGED: OnceLock<Mutex<HashMap<u64, StagedBatch>>> = OnceLock::new();
+    // Held only to insert or remove an entry, never while plugin code runs.
+    STAGED.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+extern "C" fn stage<P: Plugin>(handle: Handle, batch: RSlice<'_, u8>) -> RResult<u64, FfiError> {
+    // No instance lock: staging runs beside a write in progress on the same
+    // instance, which is its whole point.
+    finish(guarded(&plugin_name::<P>(), "stage", || {
+        let records = decode_records(batch.as_slice())?;
+        static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
+        let token = NEXT_TOKEN.fetch_add(1, Ordering::Relaxed);
+        staged().insert(token, StagedBatch { handle, records });
+        Ok(token)
+    }))
+}
+
+extern "C" fn write_staged<P: Plugin>(handle: Handle, stream: RStr<'_>, token: u64) -> RResult<RVec<u8>, FfiError> {
+    let stream = stream.as_str();
+    let result = with_instance::<P, _>(handle, "write", |opened| {
+        opened.check_stream(stream, Direction::Destination)?;
+        let batch = {
+            let mut staged = staged();
+            // Only the handle that staged a batch may write it.
+            match staged.get(&token) {
+                Some(batch) if batch.handle == handle => staged.remove(&token),
+                _ => None,
+            }
+        }
+        .ok_or_else(|| {
+            PluginError::new(ErrorCode::UnknownHandle, format!("no batch staged as {token} for handle {handle}"))
+        })?;
+        opened.write_records(stream, batch.records)
     });
     finish(result.map_err(|error| error.in_stream(stream)))
 }
@@ -223,5 +278,78 @@ extern "C" fn write<P: Plugin>(handle: Handle, stream: RStr<'_>, batch: RSlice<'
 extern "C" fn close<P: Plugin>(handle: Handle) -> RResult<(), FfiError> {
     let result = with_instance::<P, _>(handle, "close", |opened| opened.plugin.close());
     registry().remove(&handle);
+    staged().retain(|_, batch| batch.handle != handle);
     finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prelude::*;
+    use cutover_abi::client::PluginClient;
+
+    /// A destination that counts what it is given.
+    struct Counting;
+
+    impl Plugin for Counting {
+        type Config = ();
+        fn describe() -> Description {
+            Description::new("counting", "1.0.0", PluginKind::File, "counts").stream(
+                "contacts",
+                EntityKind::Contact,
+                Direction::Destination,
+            )
+        }
+        fn open((): (), _context: &Context) -> Result<Self, PluginError> {
+            Ok(Counting)
+        }
+        fn destination(&mut self) -> Option<&mut dyn Destination> {
+            Some(self)
+        }
+    }
+
+    impl Destination for Counting {
+        fn write(&mut self, _stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+            Ok(records
+                .into_iter()
+                .map(|record| WriteOutcome {
+                    result: WriteResult::Created { target_id: record.source_id.clone() },
+                    source_id: record.source_id,
+                })
+                .collect())
+        }
+    }
+
+    fn records() -> Vec<Record> {
+        vec![Record::new("x", "1", chrono::DateTime::UNIX_EPOCH, Entity::Contact(Contact::default()))]
+    }
+
+    fn open(client: &PluginClient) -> Handle {
+        client.open("null", &OpenContext::default()).unwrap()
+    }
+
+    #[test]
+    fn a_staged_batch_is_written_once_by_its_own_handle_and_dropped_at_close() {
+        let client = PluginClient::new(root_module::<Counting>());
+        let (mine, other) = (open(&client), open(&client));
+        let payload = wire::encode(&records()).unwrap();
+
+        let token = client.stage(mine, &payload).unwrap();
+        assert_eq!(client.write_staged(other, "contacts", token).unwrap_err().code, ErrorCode::UnknownHandle);
+        assert_eq!(client.write_staged(mine, "contacts", token).unwrap().len(), 1);
+        assert_eq!(client.write_staged(mine, "contacts", token).unwrap_err().code, ErrorCode::UnknownHandle);
+
+        let forgotten = client.stage(mine, &payload).unwrap();
+        client.close(mine).unwrap();
+        assert!(!staged().contains_key(&forgotten), "closing drops what the handle staged");
+        client.close(other).unwrap();
+    }
+
+    #[test]
+    fn garbage_to_stage_is_an_encoding_error() {
+        let client = PluginClient::new(root_module::<Counting>());
+        let handle = open(&client);
+        assert_eq!(client.stage(handle, &[1, 0xc1]).unwrap_err().code, ErrorCode::Encoding);
+        client.close(handle).unwrap();
+    }
 }
