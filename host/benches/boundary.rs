@@ -80,13 +80,24 @@ fn plan() -> StreamPlan {
     }
 }
 
-fn time_run(records: u64, folder: &Path, run: impl FnOnce(&Path) -> u64) -> Duration {
+/// CPU time this process has used (user + system), from `/proc/self/stat`,
+/// in clock ticks of 10 ms; zero where there is no procfs.
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let field = |index: usize| fields.get(index).and_then(|value| value.parse::<u64>().ok()).unwrap_or(0);
+    field(11) + field(12)
+}
+
+/// Wall time and CPU time of one run.
+fn time_run(records: u64, folder: &Path, run: impl FnOnce(&Path) -> u64) -> (Duration, Duration) {
     let _ = std::fs::remove_dir_all(folder);
-    let started = Instant::now();
+    let (started, ticks) = (Instant::now(), cpu_ticks());
     let created = run(folder);
-    let elapsed = started.elapsed();
+    let (elapsed, cpu) = (started.elapsed(), Duration::from_millis((cpu_ticks() - ticks) * 10));
     assert_eq!(created, records, "every record must be created");
-    elapsed
+    (elapsed, cpu)
 }
 
 fn linked(records: u64, folder: &Path) -> u64 {
@@ -127,7 +138,8 @@ fn load(folder: &Path, crate_name: &str) -> LoadedPlugin {
         .unwrap_or_else(|error| panic!("cannot load {}: {error} (run `cargo xtask plugins --release`)", path.display()))
 }
 
-fn median(mut times: Vec<Duration>) -> Duration {
+/// The run with the median wall time.
+fn median(mut times: Vec<(Duration, Duration)>) -> (Duration, Duration) {
     times.sort();
     times[times.len() / 2]
 }
@@ -164,12 +176,21 @@ fn main() {
         linked_times.push(time_run(records, &output, |folder| linked(records, folder)));
         loaded_times.push(time_run(records, &output, |folder| loaded(&generator, &jsonl, records, folder)));
     }
-    let (linked_time, loaded_time) = (median(linked_times), median(loaded_times));
+    let ((linked_time, linked_cpu), (loaded_time, loaded_cpu)) = (median(linked_times), median(loaded_times));
     let rate = |time: Duration| records as f64 / time.as_secs_f64();
+    let cpu_per_record = |cpu: Duration| cpu.as_secs_f64() * 1e6 / records as f64;
     println!("boundary bench: generator → jsonl, {records} contacts, median of {runs} runs");
     println!("machine: {}", machine());
-    println!("  linked in-process : {:>12.0} records/s ({:?})", rate(linked_time), linked_time);
-    println!("  loaded plugins    : {:>12.0} records/s ({:?})", rate(loaded_time), loaded_time);
+    println!(
+        "  linked in-process : {:>12.0} records/s ({linked_time:?}; {:.2} µs CPU per record)",
+        rate(linked_time),
+        cpu_per_record(linked_cpu)
+    );
+    println!(
+        "  loaded plugins    : {:>12.0} records/s ({loaded_time:?}; {:.2} µs CPU per record)",
+        rate(loaded_time),
+        cpu_per_record(loaded_cpu)
+    );
     println!(
         "  ratio loaded/linked: {:.3} (boundary cost {:.1} % of the end-to-end time; target < 10 %)",
         rate(loaded_time) / rate(linked_time),
