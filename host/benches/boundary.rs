@@ -8,10 +8,12 @@
 //! `CUTOVER_BENCH_RECORDS` (default 200000) and `CUTOVER_BENCH_RUNS`
 //! (default 5) change the size; the median run of each variant is reported.
 
-use cutover_host::engine::{StreamPlan, run_stream};
+use cutover_host::engine::{StreamPlan, StreamRun, run_stream};
 use cutover_host::plugin::{
     BatchDestination, BatchSource, BatchStager, LoadedPlugin, RecordBatch, SourceBatch, StagedBatch, wire_error,
 };
+use cutover_host::report::StreamReport;
+use cutover_host::state::{SqliteState, StateStore, StreamProgress};
 use cutover_plugin_generator::{Generator, GeneratorConfig};
 use cutover_plugin_jsonl::{Jsonl, JsonlConfig};
 use cutover_sdk::{Context, Destination, Plugin, PluginError, Source, WriteOutcome};
@@ -74,6 +76,7 @@ fn plan() -> StreamPlan {
     StreamPlan {
         source_plugin: "generator".into(),
         source_stream: "contacts".into(),
+        entity: "contact".into(),
         destination_plugin: "jsonl".into(),
         destination_stream: "contacts".into(),
         batch_size: 1000,
@@ -100,13 +103,26 @@ fn time_run(records: u64, folder: &Path, run: impl FnOnce(&Path) -> u64) -> (Dur
     (elapsed, cpu)
 }
 
+/// Runs the stream with a fresh state store in the run's folder: both
+/// variants keep the same checkpoints and id map, as a real migration does.
+fn run_with_state(source: &mut dyn BatchSource, destination: &mut dyn BatchDestination, folder: &Path) -> StreamReport {
+    let _ = std::fs::create_dir_all(folder);
+    let mut state = SqliteState::open(&folder.join("state.db"))
+        .unwrap_or_else(|error| panic!("cannot open the state store: {error}"));
+    let (run, _) = state.resume_or_start_run("bench").unwrap_or_else(|error| panic!("cannot start a run: {error}"));
+    let plan = plan();
+    let stream_run =
+        StreamRun { plan: &plan, run_id: &run.run_id, start: StreamProgress::default(), state: &mut state };
+    run_stream(source, destination, stream_run)
+}
+
 fn linked(records: u64, folder: &Path) -> u64 {
     let context = Context::new(PathBuf::from("."));
     let generator = Generator::open(GeneratorConfig { records, seed: 1, platform: "generator".into() }, &context);
     let jsonl = Jsonl::open(JsonlConfig { folder: folder.to_owned() }, &context);
     let (Ok(generator), Ok(jsonl)) = (generator, jsonl) else { panic!("linked plugins refused to open") };
     let (mut source, mut destination) = (Linked(generator), Linked(jsonl));
-    let report = run_stream(&mut source, &mut destination, &plan());
+    let report = run_with_state(&mut source, &mut destination, folder);
     let _ = destination.0.close();
     report.created
 }
@@ -118,7 +134,7 @@ fn loaded(generator: &LoadedPlugin, jsonl: &LoadedPlugin, records: u64, folder: 
     };
     let mut source = open(generator, serde_json::json!({ "records": records, "seed": 1 }));
     let mut destination = open(jsonl, serde_json::json!({ "folder": folder }));
-    let report = run_stream(&mut source, &mut destination, &plan());
+    let report = run_with_state(&mut source, &mut destination, folder);
     let _ = destination.close();
     report.created
 }

@@ -21,6 +21,33 @@ pub struct MigrationConfig {
     /// How the run is carried out.
     #[serde(default)]
     pub run: RunConfig,
+    /// Where runs, checkpoints, the id map and rejects are kept.
+    #[serde(default)]
+    pub state: StateConfig,
+}
+
+/// Where the state store is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateConfig {
+    /// The SQLite state file, relative to the config's folder (default: the
+    /// config's name with `.state.db`, beside it).
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+}
+
+impl MigrationConfig {
+    /// The state file of the config at `config_path`.
+    pub fn state_path(&self, config_path: &Path) -> PathBuf {
+        let folder = config_path.parent().unwrap_or(Path::new("."));
+        match &self.state.path {
+            Some(path) => folder.join(path),
+            None => {
+                let stem = config_path.file_stem().map_or("cutover".into(), |stem| stem.to_string_lossy());
+                folder.join(format!("{stem}.state.db"))
+            }
+        }
+    }
 }
 
 /// One side of the migration.

@@ -14,3 +14,4 @@ pub mod discovery;
 pub mod engine;
 pub mod plugin;
 pub mod report;
+pub mod state;

@@ -50,13 +50,37 @@ enum Command {
     /// What the plugin folders hold.
     #[command(subcommand)]
     Plugins(PluginsCommand),
-    /// Move every stream of a migration config and print the accounting.
+    /// Show the last run of a migration: per-stream progress and accounting.
+    Status {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The records a migration rejected.
+    #[command(subcommand)]
+    Rejects(RejectsCommand),
+    /// Move every stream of a migration config and print the accounting. An
+    /// interrupted run is resumed from its last checkpoints.
     Migrate {
         /// The migration config (`cutover.toml`).
         config: PathBuf,
         /// Also write the run report as JSON to this file.
         #[arg(long, value_name = "FILE")]
         report_json: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RejectsCommand {
+    /// Every record the last run rejected: stream, location, reason.
+    List {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+        /// Print a JSON array (with each record as read).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -89,25 +113,35 @@ fn init_logging(format: LogFormat, filter: &str) {
 }
 
 fn run(cli: Cli) -> miette::Result<u8> {
-    let discovery = cli::load_plugins(&cli.plugin_dirs);
-    match cli.command {
+    // Only the verbs that use plugins load them (and warn about bad files).
+    let plugins = || cli::load_plugins(&cli.plugin_dirs);
+    match &cli.command {
         Command::Plugins(PluginsCommand::List { json }) => {
-            println!("{}", cli::plugins::list(&discovery, json));
+            println!("{}", cli::plugins::list(&plugins(), *json));
             Ok(EXIT_OK)
         }
         Command::Plugins(PluginsCommand::Inspect { name, json }) => {
-            let plugin = discovery.find(&name).ok_or_else(|| {
+            let discovery = plugins();
+            let plugin = discovery.find(name).ok_or_else(|| {
                 miette::miette!(
                     help = "`cutover plugins list` shows what is installed",
                     "no plugin named `{name}` (found: {})",
                     discovery.names().join(", ")
                 )
             })?;
-            println!("{}", cli::plugins::inspect(plugin, json));
+            println!("{}", cli::plugins::inspect(plugin, *json));
+            Ok(EXIT_OK)
+        }
+        Command::Status { config, json } => {
+            println!("{}", cli::status::render(cli::status::last_run(config).into_diagnostic()?, *json));
+            Ok(EXIT_OK)
+        }
+        Command::Rejects(RejectsCommand::List { config, json }) => {
+            println!("{}", cli::rejects::render(&cli::rejects::list(config).into_diagnostic()?, *json));
             Ok(EXIT_OK)
         }
         Command::Migrate { config, report_json } => {
-            let report = cli::migrate::run(&discovery, &config, report_json.as_deref()).into_diagnostic()?;
+            let report = cli::migrate::run(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
             print!("{report}");
             Ok(if report.failed() {
                 EXIT_FAILED

@@ -3,4 +3,5 @@
 
 mod migrate;
 mod plugins;
+mod resume;
 mod scaffold;

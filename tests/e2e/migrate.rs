@@ -66,6 +66,20 @@ fn malformed_source_lines_are_rejected_with_their_line_and_the_run_says_so() {
         (Some(3), Some(2), Some(1))
     );
     assert!(stderr.contains("contacts.jsonl:2") && stderr.contains("malformed_record"), "{stderr}");
+
+    let (output, stdout, stderr) = run(workspace.cutover().args(["rejects", "list", "--json"]).arg(&config));
+    assert!(output.status.success(), "{stderr}");
+    let rejects: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(rejects.len(), 1, "{stdout}");
+    assert!(rejects[0]["location"].as_str().is_some_and(|location| location.ends_with("contacts.jsonl:2")), "{stdout}");
+    assert_eq!(rejects[0]["code"], "malformed_record");
+    assert_eq!(rejects[0]["raw"], "{\"broken");
+
+    let (output, stdout, stderr) = run(workspace.cutover().args(["status", "--json"]).arg(&config));
+    assert!(output.status.success(), "{stderr}");
+    let status: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(status["finished"], true, "{stdout}");
+    assert_eq!(status["streams"][0]["rejected"], 1, "{stdout}");
 }
 
 fn panicking_migration(side: &str, panic_in: &str) -> (std::process::Output, String, String, Workspace) {

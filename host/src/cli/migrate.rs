@@ -3,9 +3,10 @@
 
 use crate::config::{MigrationConfig, plugin_config_json};
 use crate::discovery::Discovery;
-use crate::engine::{self, StreamPlan};
+use crate::engine::{self, StreamPlan, StreamRun};
 use crate::plugin::LoadedPlugin;
 use crate::report::RunReport;
+use crate::state::{SqliteState, StateStore};
 use cutover_abi::PluginError;
 use cutover_abi::metadata::{Direction, stream_list};
 use std::path::Path;
@@ -53,6 +54,9 @@ pub enum MigrateError {
         /// Its error.
         error: Box<PluginError>,
     },
+    /// The state store failed.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     /// The report file could not be written.
     #[error("cannot write the report to {path}: {source}")]
     Report {
@@ -105,9 +109,14 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
         check_stream(source_plugin, &stream.source, "source", Direction::Source)?;
         check_stream(destination_plugin, stream.destination_stream(), "destination", Direction::Destination)?;
     }
-    let run_id = format!("run-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
-    let span = tracing::info_span!("run", run_id = %run_id);
+    let mut state = SqliteState::open(&config.state_path(config_path))?;
+    let new_run_id = format!("run-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let (run, resumed) = state.resume_or_start_run(&new_run_id)?;
+    let span = tracing::info_span!("run", run_id = %run.run_id);
     let _entered = span.enter();
+    if resumed {
+        tracing::warn!("Resuming an interrupted run from its last checkpoints.");
+    }
     let open = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
         plugin.open(&plugin_config_json(table), base_dir).map_err(|error| MigrateError::Open {
             side,
@@ -117,17 +126,29 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     };
     let mut source = open(source_plugin, &config.source.config, "source")?;
     let mut destination = open(destination_plugin, &config.destination.config, "destination")?;
-    let mut report = RunReport { run_id, streams: Vec::new() };
+    let mut report = RunReport { run_id: run.run_id.clone(), streams: Vec::new() };
     for stream in &config.streams {
         let plan = StreamPlan {
             source_plugin: source_plugin.metadata.name.clone(),
             source_stream: stream.source.clone(),
+            entity: source_plugin
+                .metadata
+                .stream(&stream.source)
+                .map_or("unknown", |info| info.entity.as_str())
+                .to_owned(),
             destination_plugin: destination_plugin.metadata.name.clone(),
             destination_stream: stream.destination_stream().to_owned(),
             batch_size: config.run.batch_size.get(),
         };
-        report.streams.push(engine::run_stream(&mut source, &mut destination, &plan));
+        let start = state.progress(&run.run_id, &plan.name())?.unwrap_or_default();
+        if start.finished {
+            report.streams.push(start.report);
+            continue;
+        }
+        let stream_run = StreamRun { plan: &plan, run_id: &run.run_id, start, state: &mut state };
+        report.streams.push(engine::run_stream(&mut source, &mut destination, stream_run));
     }
+    state.finish_run(&run.run_id)?;
     for (side, closed) in [("source", source.close()), ("destination", destination.close())] {
         if let Err(error) = closed {
             tracing::error!(side, error = %error, "Closing the plugin failed.");

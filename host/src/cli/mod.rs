@@ -3,6 +3,8 @@
 
 pub mod migrate;
 pub mod plugins;
+pub mod rejects;
+pub mod status;
 
 use crate::discovery::{self, Discovery};
 use std::path::PathBuf;

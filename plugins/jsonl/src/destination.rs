@@ -36,6 +36,7 @@ impl StreamWriter {
         let mut index = HashMap::new();
         let mut superseded = false;
         if path.exists() {
+            drop_unfinished_line(&path)?;
             let existing = File::open(&path).map_err(|error| io_error(&path, "cannot open", &error))?;
             for line in BufReader::new(existing).lines() {
                 let line = line.map_err(|error| io_error(&path, "cannot index", &error))?;
@@ -100,6 +101,22 @@ impl StreamWriter {
     }
 }
 
+/// Cuts a last line that has no newline: the process writing it was killed
+/// before the batch was flushed, so that record was never acknowledged and
+/// will be written again.
+fn drop_unfinished_line(path: &PathBuf) -> Result<(), PluginError> {
+    let content = std::fs::read(path).map_err(|error| io_error(path, "cannot read", &error))?;
+    if content.is_empty() || content.ends_with(b"\n") {
+        return Ok(());
+    }
+    let keep = content.iter().rposition(|byte| *byte == b'\n').map_or(0, |newline| newline + 1);
+    OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|file| file.set_len(keep as u64))
+        .map_err(|error| io_error(path, "cannot cut the unfinished last line of", &error))
+}
+
 /// Rewrites the file keeping only the last line of each key, in the order of
 /// those last lines, through a temporary file renamed over the original.
 fn compact(path: &PathBuf) -> Result<(), PluginError> {
@@ -161,6 +178,21 @@ mod tests {
                 WriteResult::Rejected { .. } => "rejected",
             })
             .collect()
+    }
+
+    #[test]
+    fn an_unfinished_last_line_from_a_killed_writer_is_cut() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("contacts.jsonl");
+        let complete = serde_json::to_string(&record("a", "a@x.org")).unwrap();
+        std::fs::write(&path, format!("{complete}\n{{\"source_platform\":\"te")).unwrap();
+        let mut writer = StreamWriter::open(path.clone(), EntityKind::Contact).unwrap();
+        assert_eq!(
+            results(writer.write(vec![record("a", "a@x.org"), record("b", "b@x.org")]).unwrap()),
+            ["unchanged", "created"]
+        );
+        writer.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
     }
 
     #[test]
