@@ -114,6 +114,8 @@ pub struct SqliteState {
     connection: Connection,
 }
 
+// `id_map` is WITHOUT ROWID: its key is the lookup, so one b-tree serves both
+// (a rowid table would keep the rows and a separate key index).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -138,7 +140,7 @@ CREATE TABLE IF NOT EXISTS id_map (
     target_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
     PRIMARY KEY (source_platform, entity, source_id)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rejects (
     id INTEGER PRIMARY KEY,
     run_id TEXT NOT NULL,
