@@ -84,6 +84,22 @@ pub(crate) mod decimal {
     }
 }
 
+/// `Option<Decimal>`, as [`decimal`].
+pub(crate) mod optional_decimal {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Wrapped(#[serde(with = "decimal")] Decimal);
+
+    pub(crate) fn serialize<S: Serializer>(value: &Option<Decimal>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.map(Wrapped).serialize(serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Decimal>, D::Error> {
+        Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(value)| value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Contact, CustomValue, Entity, Record};
