@@ -111,8 +111,13 @@ fn run_with_state(source: &mut dyn BatchSource, destination: &mut dyn BatchDesti
         .unwrap_or_else(|error| panic!("cannot open the state store: {error}"));
     let (run, _) = state.resume_or_start_run("bench").unwrap_or_else(|error| panic!("cannot start a run: {error}"));
     let plan = plan();
-    let stream_run =
-        StreamRun { plan: &plan, run_id: &run.run_id, start: StreamProgress::default(), state: &mut state };
+    let stream_run = StreamRun {
+        plan: &plan,
+        run_id: &run.run_id,
+        start: StreamProgress::default(),
+        state: &mut state,
+        on_batch: &mut |_| {},
+    };
     run_stream(source, destination, stream_run)
 }
 

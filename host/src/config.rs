@@ -9,7 +9,7 @@ use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 /// A parsed `cutover.toml`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationConfig {
     /// Where records come from.
@@ -27,7 +27,7 @@ pub struct MigrationConfig {
 }
 
 /// Where the state store is.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateConfig {
     /// The SQLite state file, relative to the config's folder (default: the
@@ -51,13 +51,14 @@ impl MigrationConfig {
 }
 
 /// One side of the migration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoint {
     /// A plugin name from `cutover plugins list`.
     pub plugin: String,
     /// Handed to the plugin as JSON; its schema is in `cutover plugins inspect NAME`.
     #[serde(default = "empty_table")]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub config: toml::Table,
 }
 
@@ -66,7 +67,7 @@ fn empty_table() -> toml::Table {
 }
 
 /// One stream to move.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamConfig {
     /// The source plugin's stream.
@@ -84,7 +85,7 @@ impl StreamConfig {
 }
 
 /// How a run is carried out.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Records per batch across the plugin boundary (at least 1).
@@ -148,6 +149,11 @@ impl MigrationConfig {
     }
 }
 
+/// The JSON Schema of `cutover.toml`, for editors to complete and check it.
+pub fn json_schema() -> serde_json::Value {
+    schemars::schema_for!(MigrationConfig).to_value()
+}
+
 /// A plugin's config table as the JSON the plugin receives.
 pub fn plugin_config_json(table: &toml::Table) -> serde_json::Value {
     serde_json::to_value(table).unwrap_or(serde_json::Value::Null)
@@ -172,6 +178,14 @@ mod tests {
         assert_eq!(config.streams[0].destination_stream(), "contacts");
         assert_eq!(config.run.batch_size.get(), 1000);
         assert_eq!(plugin_config_json(&config.source.config), serde_json::json!({"records": 5}));
+    }
+
+    #[test]
+    fn the_published_schema_lists_every_section() {
+        let schema = json_schema();
+        let properties: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(properties, ["destination", "run", "source", "state", "streams"]);
+        assert_eq!(schema["additionalProperties"], false);
     }
 
     #[test]

@@ -140,6 +140,8 @@ pub struct StreamRun<'a> {
     pub start: StreamProgress,
     /// Where each acknowledged batch is committed.
     pub state: &'a mut dyn StateStore,
+    /// Told the stream's accounting after each committed batch (progress display).
+    pub on_batch: &'a mut dyn FnMut(&StreamReport),
 }
 
 /// Moves every record of one stream from `source` to `destination`: a
@@ -183,6 +185,7 @@ pub fn run_stream(
                 fail(&mut progress.report, message);
                 break;
             }
+            (run.on_batch)(&progress.report);
         }
         // Dropping the receiver unblocks a reader waiting to send.
         drop(receiver);

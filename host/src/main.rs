@@ -58,6 +58,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// About `cutover.toml` itself.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// The records a migration rejected.
     #[command(subcommand)]
     Rejects(RejectsCommand),
@@ -70,6 +73,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         report_json: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Print the JSON Schema of `cutover.toml`, for editors.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +139,11 @@ fn run(cli: Cli) -> miette::Result<u8> {
                 )
             })?;
             println!("{}", cli::plugins::inspect(plugin, *json));
+            Ok(EXIT_OK)
+        }
+        Command::Config(ConfigCommand::Schema) => {
+            let schema = cutover_host::config::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).into_diagnostic()?);
             Ok(EXIT_OK)
         }
         Command::Status { config, json } => {

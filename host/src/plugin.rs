@@ -179,6 +179,11 @@ impl PluginInstance {
         self.client.check(self.handle)
     }
 
+    /// What the platform holds, per stream.
+    pub fn discover(&self) -> Result<cutover_abi::metadata::Inventory, PluginError> {
+        self.client.discover(self.handle)
+    }
+
     /// Flushes and releases the instance.
     pub fn close(mut self) -> Result<(), PluginError> {
         self.closed = true;

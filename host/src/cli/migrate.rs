@@ -1,6 +1,7 @@
 //! `cutover migrate CONFIG`: moves every stream of the config from the source
 //! plugin to the destination plugin and prints the accounting.
 
+use crate::cli::progress::StreamProgressDisplay;
 use crate::config::{MigrationConfig, plugin_config_json};
 use crate::discovery::Discovery;
 use crate::engine::{self, StreamPlan, StreamRun};
@@ -126,6 +127,8 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     };
     let mut source = open(source_plugin, &config.source.config, "source")?;
     let mut destination = open(destination_plugin, &config.destination.config, "destination")?;
+    // Only for the progress display: a source that cannot count is fine.
+    let inventory = source.discover().unwrap_or_default();
     let mut report = RunReport { run_id: run.run_id.clone(), streams: Vec::new() };
     for stream in &config.streams {
         let plan = StreamPlan {
@@ -145,8 +148,18 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
             report.streams.push(start.report);
             continue;
         }
-        let stream_run = StreamRun { plan: &plan, run_id: &run.run_id, start, state: &mut state };
+        let total =
+            inventory.streams.iter().find(|count| count.stream == plan.source_stream).and_then(|count| count.records);
+        let mut display = StreamProgressDisplay::start(&plan.name(), total);
+        let stream_run = StreamRun {
+            plan: &plan,
+            run_id: &run.run_id,
+            start,
+            state: &mut state,
+            on_batch: &mut |progress| display.update(progress),
+        };
         report.streams.push(engine::run_stream(&mut source, &mut destination, stream_run));
+        display.finish();
     }
     state.finish_run(&run.run_id)?;
     for (side, closed) in [("source", source.close()), ("destination", destination.close())] {

@@ -3,6 +3,7 @@
 
 pub mod migrate;
 pub mod plugins;
+pub mod progress;
 pub mod rejects;
 pub mod status;
 
