@@ -54,6 +54,7 @@ mod entity;
 mod money;
 pub mod normalize;
 mod record;
+pub mod validate;
 mod version;
 
 /// The string type of record fields: strings of up to 24 bytes (most ids,

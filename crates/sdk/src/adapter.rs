@@ -13,7 +13,7 @@ use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
 use cutover_abi::ffi::{FfiError, Handle, PluginMod, PluginModRef};
 use cutover_abi::metadata::{Direction, OpenContext, StreamInfo, stream_list};
-use cutover_abi::wire;
+use cutover_abi::wire::{self, ReadBatch, RejectReason, SourceReject};
 use cutover_schema::Record;
 use std::any::Any;
 use std::collections::HashMap;
@@ -190,12 +190,33 @@ extern "C" fn read<P: Plugin>(
         }
         let missing = opened.missing_impl("Source");
         let source = opened.plugin.source().ok_or(missing)?;
-        let batch = source.read(stream, cursor.into_option().map(|c| c.as_str()), max_records as usize)?;
+        let mut batch = source.read(stream, cursor.into_option().map(|c| c.as_str()), max_records as usize)?;
+        reject_invalid(stream, &mut batch);
         wire::encode_read(&batch)
             .map(RVec::from)
             .map_err(|error| PluginError::new(ErrorCode::Encoding, format!("cannot encode the batch read: {error}")))
     });
     finish(result.map_err(|error| error.in_stream(stream)))
+}
+
+/// Moves the records the canonical schema refuses ([`cutover_schema::validate`])
+/// to the batch's rejects, so that no plugin has to remember to, and the
+/// check runs where the records already are: decoded, in the source.
+fn reject_invalid(stream: &str, batch: &mut ReadBatch) {
+    if batch.records.iter().all(|record| cutover_schema::validate::validate(record).is_ok()) {
+        return;
+    }
+    let records = std::mem::take(&mut batch.records);
+    for record in records {
+        match cutover_schema::validate::validate(&record) {
+            Ok(()) => batch.records.push(record),
+            Err(invalid) => batch.rejects.push(SourceReject {
+                location: format!("{stream} record {}", record.source_id),
+                raw: serde_json::to_string(&record).unwrap_or_else(|_| record.source_id.to_string()),
+                reason: RejectReason::new(invalid.reason().as_str(), invalid.to_string()),
+            }),
+        }
+    }
 }
 
 fn decode_records(batch: &[u8]) -> Result<Vec<Record>, PluginError> {
@@ -343,6 +364,26 @@ mod tests {
         client.close(mine).unwrap();
         assert!(!staged().contains_key(&forgotten), "closing drops what the handle staged");
         client.close(other).unwrap();
+    }
+
+    #[test]
+    fn records_the_schema_refuses_become_rejects_in_the_source() {
+        let good = Record::new(
+            "x",
+            "1",
+            chrono::DateTime::UNIX_EPOCH,
+            Entity::Contact(Contact { email: Some("ada@example.org".into()), ..Contact::default() }),
+        );
+        let mut bad = good.clone();
+        bad.source_id = "2".into();
+        bad.entity = Entity::Contact(Contact { email: Some("ada.example.org".into()), ..Contact::default() });
+        let mut batch = ReadBatch { records: vec![good.clone(), bad], ..ReadBatch::default() };
+        reject_invalid("contacts", &mut batch);
+        assert_eq!(batch.records, vec![good]);
+        assert_eq!(batch.rejects.len(), 1);
+        assert_eq!(batch.rejects[0].location, "contacts record 2");
+        assert_eq!(batch.rejects[0].reason.code, "invalid_email");
+        assert!(batch.rejects[0].raw.contains("ada.example.org"), "{}", batch.rejects[0].raw);
     }
 
     #[test]
