@@ -32,7 +32,9 @@ impl<P: Plugin> BatchSource for Linked<P> {
     fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: u32) -> Result<SourceBatch, PluginError> {
         let source: &mut dyn Source =
             self.0.source().ok_or_else(|| PluginError::new(cutover_sdk::ErrorCode::Unsupported, "no source"))?;
-        let batch = source.read(stream, cursor, max_records as usize)?;
+        let mut batch = source.read(stream, cursor, max_records as usize)?;
+        // What every read through the boundary does too.
+        cutover_sdk::reject_invalid(stream, &mut batch);
         Ok(SourceBatch {
             records: RecordBatch::Decoded(batch.records),
             rejects: batch.rejects,

@@ -200,9 +200,11 @@ extern "C" fn read<P: Plugin>(
 }
 
 /// Moves the records the canonical schema refuses ([`cutover_schema::validate`])
-/// to the batch's rejects, so that no plugin has to remember to, and the
-/// check runs where the records already are: decoded, in the source.
-fn reject_invalid(stream: &str, batch: &mut ReadBatch) {
+/// to the batch's rejects. Every read through the boundary does this, so that
+/// no plugin has to remember to, and the check runs where the records already
+/// are: decoded, in the source. Code that calls a [`crate::Source`] directly
+/// (an in-process benchmark) calls it too.
+pub fn reject_invalid(stream: &str, batch: &mut ReadBatch) {
     if batch.records.iter().all(|record| cutover_schema::validate::validate(record).is_ok()) {
         return;
     }

@@ -62,7 +62,7 @@ mod context;
 mod describe;
 mod guard;
 
-pub use adapter::root_module;
+pub use adapter::{reject_invalid, root_module};
 pub use config::parse_config;
 pub use context::Context;
 pub use cutover_abi::metadata::{
