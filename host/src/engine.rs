@@ -213,7 +213,7 @@ fn write_and_commit(
         .rejects
         .into_iter()
         .map(|reject| {
-            tracing::warn!(location = %reject.location, code = %reject.reason.code, reason = %reject.reason.message, "Source item rejected.");
+            tracing::debug!(location = %reject.location, code = %reject.reason.code, reason = %reject.reason.message, "Source item rejected.");
             RejectEntry {
                 stream: plan.source_stream.clone(),
                 location: reject.location,
@@ -268,7 +268,7 @@ fn account(
                 target_id
             }
             WriteResult::Rejected { reason } => {
-                tracing::warn!(source_id = %outcome.source_id, code = %reason.code, reason = %reason.message, "Record rejected by destination.");
+                tracing::debug!(source_id = %outcome.source_id, code = %reason.code, reason = %reason.message, "Record rejected by destination.");
                 report.rejected += 1;
                 let records =
                     decoded.get_or_insert_with(|| retained.and_then(|bytes| bytes.decode().ok()).unwrap_or_default());

@@ -13,6 +13,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand, ValueEnum};
 use cutover_host::cli::{self, EXIT_FAILED, EXIT_OK, EXIT_REJECTS};
 use miette::IntoDiagnostic;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -114,7 +115,10 @@ enum PluginsCommand {
 fn init_logging(format: LogFormat, filter: &str) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Human => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -157,6 +161,13 @@ fn run(cli: Cli) -> miette::Result<u8> {
         Command::Migrate { config, report_json } => {
             let report = cli::migrate::run(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
             print!("{report}");
+            let rejected: u64 = report.streams.iter().map(|stream| stream.rejected).sum();
+            if rejected > 0 {
+                eprintln!(
+                    "rejected: {rejected}; `cutover rejects list {}` shows each record and why",
+                    config.display()
+                );
+            }
             Ok(if report.failed() {
                 EXIT_FAILED
             } else if report.has_rejects() {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum StateError {
     /// The database could not be opened, read or written.
-    #[error("state store {path}: {source}")]
+    #[error("state store {path} failed")]
     Sqlite {
         /// The database file.
         path: PathBuf,
@@ -156,6 +156,9 @@ impl SqliteState {
     /// Opens (creating if needed) the state database at `path`.
     pub fn open(path: &Path) -> Result<SqliteState, StateError> {
         let error = |source| StateError::Sqlite { path: path.to_owned(), source };
+        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|_| error(rusqlite::Error::InvalidPath(folder.to_owned())))?;
+        }
         let connection = Connection::open(path).map_err(error)?;
         // WAL with synchronous=NORMAL: a committed batch survives the process
         // being killed; only a power cut can lose the last few commits, and

@@ -4,4 +4,5 @@
 mod migrate;
 mod plugins;
 mod resume;
+mod samples;
 mod scaffold;

@@ -1,5 +1,5 @@
 //! `cargo xtask demo`: builds the workspace and the plugins, then runs the
-//! sample migration (`examples/demo/cutover.toml`) with the freshly built
+//! sample migration (`examples/esp-to-archive/cutover.toml`) with the freshly built
 //! `cutover` and exits with its exit code.
 
 use crate::{plugins, shell};
@@ -21,12 +21,14 @@ pub fn run() -> Result<ExitCode> {
         );
     }
     let mut migrate = Command::new(&binary);
-    migrate.args(["migrate", "examples/demo/cutover.toml"]).current_dir(shell::project_root()?);
+    migrate.args(["migrate", "examples/esp-to-archive/cutover.toml"]).current_dir(shell::project_root()?);
     let shown = shell::show(&migrate);
     eprintln!("$ {shown}");
     let status = migrate.status().with_context(|| format!("step `{STEP}` failed: cannot start `{shown}`"))?;
     match status.code() {
-        Some(0) => Ok(ExitCode::SUCCESS),
+        // 3: finished and balanced, with rejected records; the sample export
+        // is messy on purpose, so that is the expected ending.
+        Some(0 | 3) => Ok(ExitCode::SUCCESS),
         Some(code) => {
             eprintln!("xtask: step `{STEP}`: `{shown}` {}", shell::describe(status));
             Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))

@@ -23,7 +23,7 @@ pub enum Command {
     NewPlugin(NewPlugin),
     /// Run every check CI runs, in order, stopping at the first that fails.
     Ci,
-    /// Build everything and run the sample migration in `examples/demo/`.
+    /// Build everything and run the sample migration in `examples/esp-to-archive/`.
     Demo,
     /// Build the release plugins and run the boundary benchmark: records/s
     /// through loaded plugins and linked in-process, their ratio, the machine.

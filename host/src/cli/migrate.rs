@@ -59,7 +59,7 @@ pub enum MigrateError {
     #[error(transparent)]
     State(#[from] crate::state::StateError),
     /// The report file could not be written.
-    #[error("cannot write the report to {path}: {source}")]
+    #[error("cannot write the report to {path}")]
     Report {
         /// The file.
         path: String,
