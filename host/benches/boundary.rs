@@ -20,10 +20,8 @@ use cutover_sdk::{Context, Destination, Plugin, PluginError, Source, WriteOutcom
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-// The same allocator as the `cutover` binary, so both variants pay the same
-// for allocation.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// No `#[global_allocator]` here: linking cutover-sdk brings its mimalloc, the
+// allocator of the `cutover` binary and of every plugin library too.
 
 /// Plugin code called directly, without the boundary.
 struct Linked<P>(P);
@@ -195,9 +193,21 @@ fn main() {
 
     let (mut linked_times, mut loaded_times) = (Vec::new(), Vec::new());
     // Interleaved, so drift in the machine's load hits both variants alike.
+    // `CUTOVER_BENCH_ONLY=linked|loaded` runs one variant, for a profiler.
+    let only = std::env::var("CUTOVER_BENCH_ONLY").unwrap_or_default();
     for _ in 0..runs {
-        linked_times.push(time_run(records, &output, |folder| linked(records, folder)));
-        loaded_times.push(time_run(records, &output, |folder| loaded(&generator, &jsonl, records, folder)));
+        if only != "loaded" {
+            linked_times.push(time_run(records, &output, |folder| linked(records, folder)));
+        }
+        if only != "linked" {
+            loaded_times.push(time_run(records, &output, |folder| loaded(&generator, &jsonl, records, folder)));
+        }
+    }
+    if !only.is_empty() {
+        let times = if only == "linked" { linked_times } else { loaded_times };
+        let (time, cpu) = median(times);
+        println!("{only}: {:.0} records/s, {cpu:?} CPU", records as f64 / time.as_secs_f64());
+        return;
     }
     let ((linked_time, linked_cpu), (loaded_time, loaded_cpu)) = (median(linked_times), median(loaded_times));
     let rate = |time: Duration| records as f64 / time.as_secs_f64();
