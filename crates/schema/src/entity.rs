@@ -216,6 +216,45 @@ impl EntityKind {
         EntityKind::Integration,
     ];
 
+    /// Every kind in the order a migration loads them: each after the kinds
+    /// its references point at (owners → companies → contacts → lists and
+    /// consent → deals → events; partners → links → clicks → conversions →
+    /// commissions), so a foreign key can be rewritten through the id map
+    /// when its record is written. Self-references (a company's parent, a
+    /// partner's parent) need the engine's second pass.
+    pub const LOAD_ORDER: &[EntityKind] = &[
+        EntityKind::CustomFieldDefinition,
+        EntityKind::Integration,
+        EntityKind::Owner,
+        EntityKind::Company,
+        EntityKind::Contact,
+        EntityKind::Customer,
+        EntityKind::List,
+        EntityKind::Tag,
+        EntityKind::Segment,
+        EntityKind::Membership,
+        EntityKind::Campaign,
+        EntityKind::Deal,
+        EntityKind::Note,
+        EntityKind::Association,
+        EntityKind::EngagementEvent,
+        EntityKind::Program,
+        EntityKind::Partner,
+        EntityKind::TrackingLink,
+        EntityKind::DiscountCode,
+        EntityKind::CouponCode,
+        EntityKind::Order,
+        EntityKind::Click,
+        EntityKind::Conversion,
+        EntityKind::Payout,
+        EntityKind::Commission,
+    ];
+
+    /// This kind's place in [`EntityKind::LOAD_ORDER`].
+    pub fn load_rank(self) -> usize {
+        EntityKind::LOAD_ORDER.iter().position(|kind| *kind == self).unwrap_or(EntityKind::LOAD_ORDER.len())
+    }
+
     /// The stable lowercase name used in metadata, reports and state.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@ use crate::plugin::LoadedPlugin;
 use crate::report::RunReport;
 use crate::state::{SqliteState, StateStore};
 use cutover_abi::PluginError;
-use cutover_abi::metadata::{Direction, stream_list};
+use cutover_abi::metadata::{Direction, PluginMetadata, stream_list};
 use std::path::Path;
 
 /// Why a migration could not start or finish.
@@ -100,6 +100,16 @@ fn check_stream(
     })
 }
 
+/// The streams in dependency order ([`cutover_schema::EntityKind::LOAD_ORDER`]), so that what
+/// a record references is written before it; streams of one kind keep the
+/// config's order.
+fn in_load_order(mut plans: Vec<StreamPlan>, source: &PluginMetadata) -> Vec<StreamPlan> {
+    let rank =
+        |plan: &StreamPlan| source.stream(&plan.source_stream).map_or(usize::MAX, |info| info.entity.load_rank());
+    plans.sort_by_key(rank);
+    plans
+}
+
 /// Runs the migration described by the config at `config_path`.
 pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>) -> Result<RunReport, MigrateError> {
     let config = MigrationConfig::load(config_path)?;
@@ -130,19 +140,26 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     // Only for the progress display: a source that cannot count is fine.
     let inventory = source.discover().unwrap_or_default();
     let mut report = RunReport { run_id: run.run_id.clone(), streams: Vec::new() };
-    for stream in &config.streams {
-        let plan = StreamPlan {
-            source_plugin: source_plugin.metadata.name.clone(),
-            source_stream: stream.source.clone(),
-            entity: source_plugin
-                .metadata
-                .stream(&stream.source)
-                .map_or("unknown", |info| info.entity.as_str())
-                .to_owned(),
-            destination_plugin: destination_plugin.metadata.name.clone(),
-            destination_stream: stream.destination_stream().to_owned(),
-            batch_size: config.run.batch_size.get(),
-        };
+    let plans = in_load_order(
+        config
+            .streams
+            .iter()
+            .map(|stream| StreamPlan {
+                source_plugin: source_plugin.metadata.name.clone(),
+                source_stream: stream.source.clone(),
+                entity: source_plugin
+                    .metadata
+                    .stream(&stream.source)
+                    .map_or("unknown", |info| info.entity.as_str())
+                    .to_owned(),
+                destination_plugin: destination_plugin.metadata.name.clone(),
+                destination_stream: stream.destination_stream().to_owned(),
+                batch_size: config.run.batch_size.get(),
+            })
+            .collect(),
+        &source_plugin.metadata,
+    );
+    for plan in &plans {
         let start = state.progress(&run.run_id, &plan.name())?.unwrap_or_default();
         if start.finished {
             report.streams.push(start.report);
@@ -152,7 +169,7 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
             inventory.streams.iter().find(|count| count.stream == plan.source_stream).and_then(|count| count.records);
         let mut display = StreamProgressDisplay::start(&plan.name(), total);
         let stream_run = StreamRun {
-            plan: &plan,
+            plan,
             run_id: &run.run_id,
             start,
             state: &mut state,
@@ -173,4 +190,50 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
             .map_err(|source| MigrateError::Report { path: path.display().to_string(), source })?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cutover_abi::metadata::{PluginKind, StreamInfo};
+    use cutover_schema::EntityKind;
+
+    fn plan(stream: &str) -> StreamPlan {
+        StreamPlan {
+            source_plugin: "old".into(),
+            source_stream: stream.into(),
+            entity: String::new(),
+            destination_plugin: "new".into(),
+            destination_stream: stream.into(),
+            batch_size: 10,
+        }
+    }
+
+    #[test]
+    fn streams_run_in_dependency_order_whatever_the_config_says() {
+        let stream = |name: &str, entity| StreamInfo { name: name.into(), entity, direction: Direction::Source };
+        let source = PluginMetadata {
+            name: "old".into(),
+            version: "1.0.0".into(),
+            description: "an affiliate export".into(),
+            kind: PluginKind::Affiliate,
+            abi_version: 1,
+            schema_version: cutover_schema::SCHEMA_VERSION,
+            streams: vec![
+                stream("commissions", EntityKind::Commission),
+                stream("clicks", EntityKind::Click),
+                stream("partners", EntityKind::Partner),
+                stream("links", EntityKind::TrackingLink),
+                stream("conversions", EntityKind::Conversion),
+            ],
+            config_schema: serde_json::json!({}),
+            rate_limit: None,
+        };
+        let ordered = in_load_order(
+            ["commissions", "conversions", "clicks", "partners", "links"].into_iter().map(plan).collect(),
+            &source,
+        );
+        let names: Vec<&str> = ordered.iter().map(|plan| plan.source_stream.as_str()).collect();
+        assert_eq!(names, ["partners", "links", "clicks", "conversions", "commissions"]);
+    }
 }

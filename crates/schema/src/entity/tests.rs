@@ -395,3 +395,31 @@ fn the_reference_table_lists_every_reference_field() {
         .collect();
     assert_eq!(from_table, from_types);
 }
+
+#[test]
+fn the_load_order_holds_every_kind_once() {
+    let mut ordered: Vec<EntityKind> = EntityKind::LOAD_ORDER.to_vec();
+    ordered.sort();
+    let mut all: Vec<EntityKind> = EntityKind::ALL.to_vec();
+    all.sort();
+    assert_eq!(ordered, all);
+}
+
+#[test]
+fn the_load_order_puts_referenced_kinds_first() {
+    let before = |first: EntityKind, then: EntityKind| {
+        assert!(first.load_rank() < then.load_rank(), "{first:?} before {then:?}")
+    };
+    before(EntityKind::Owner, EntityKind::Company);
+    before(EntityKind::Company, EntityKind::Contact);
+    before(EntityKind::Contact, EntityKind::Membership);
+    before(EntityKind::List, EntityKind::Membership);
+    before(EntityKind::Membership, EntityKind::Deal);
+    before(EntityKind::Deal, EntityKind::EngagementEvent);
+    before(EntityKind::Partner, EntityKind::TrackingLink);
+    before(EntityKind::TrackingLink, EntityKind::Click);
+    before(EntityKind::Click, EntityKind::Conversion);
+    before(EntityKind::Order, EntityKind::Conversion);
+    before(EntityKind::Conversion, EntityKind::Commission);
+    before(EntityKind::Payout, EntityKind::Commission);
+}
