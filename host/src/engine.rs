@@ -296,6 +296,8 @@ fn account(
 }
 
 fn fail(report: &mut StreamReport, message: String) {
+    // Plugin messages can quote config values; secrets never leave the host.
+    let message = crate::secrets::redact(&message);
     tracing::error!(error = %message, "Stream failed.");
     report.status = StreamStatus::Failed;
     report.error = Some(message);

@@ -14,4 +14,5 @@ pub mod discovery;
 pub mod engine;
 pub mod plugin;
 pub mod report;
+pub mod secrets;
 pub mod state;

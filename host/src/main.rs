@@ -12,6 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use cutover_host::cli::{self, EXIT_FAILED, EXIT_OK, EXIT_REJECTS};
+use cutover_host::secrets::redact;
 use miette::IntoDiagnostic;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -186,12 +187,13 @@ fn main() -> ExitCode {
         Ok(status) => ExitCode::from(status),
         Err(report) => {
             // One line per cause, unwrapped, so the message survives logs and greps.
-            eprintln!("error: {report}");
+            // Plugin messages can quote config values; secrets never leave the host.
+            eprintln!("error: {}", redact(&report.to_string()));
             for cause in report.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", redact(&cause.to_string()));
             }
             if let Some(help) = report.help() {
-                eprintln!("help: {help}");
+                eprintln!("help: {}", redact(&help.to_string()));
             }
             ExitCode::from(EXIT_FAILED)
         }

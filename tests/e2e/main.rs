@@ -6,3 +6,4 @@ mod plugins;
 mod resume;
 mod samples;
 mod scaffold;
+mod secrets;

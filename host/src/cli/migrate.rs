@@ -2,11 +2,12 @@
 //! plugin to the destination plugin and prints the accounting.
 
 use crate::cli::progress::StreamProgressDisplay;
-use crate::config::{MigrationConfig, plugin_config_json};
+use crate::config::MigrationConfig;
 use crate::discovery::Discovery;
 use crate::engine::{self, StreamPlan, StreamRun};
 use crate::plugin::LoadedPlugin;
 use crate::report::RunReport;
+use crate::secrets;
 use crate::state::{SqliteState, StateStore};
 use cutover_abi::PluginError;
 use cutover_abi::metadata::{Direction, PluginMetadata, stream_list};
@@ -54,6 +55,14 @@ pub enum MigrateError {
         plugin: String,
         /// Its error.
         error: Box<PluginError>,
+    },
+    /// A secret reference could not be resolved, or a secret was inline.
+    #[error("{config}: {error}")]
+    Secret {
+        /// The config file.
+        config: String,
+        /// What is wrong.
+        error: secrets::SecretError,
     },
     /// The state store failed.
     #[error(transparent)]
@@ -129,7 +138,9 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
         tracing::warn!("Resuming an interrupted run from its last checkpoints.");
     }
     let open = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
-        plugin.open(&plugin_config_json(table), base_dir).map_err(|error| MigrateError::Open {
+        let config = secrets::resolve(table, base_dir, &format!("{side}.config"))
+            .map_err(|error| MigrateError::Secret { config: config_path.display().to_string(), error })?;
+        plugin.open(&config, base_dir).map_err(|error| MigrateError::Open {
             side,
             plugin: plugin.metadata.name.clone(),
             error: Box::new(error),
