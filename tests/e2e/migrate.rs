@@ -121,6 +121,19 @@ fn a_plugin_that_panics_in_write_fails_the_stream_with_plugin_and_stream_named()
 }
 
 #[test]
+fn a_destination_that_fails_to_close_leaves_the_run_open_to_resume() {
+    let (output, stdout, stderr, workspace) = panicking_migration("destination", "close");
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("closing destination plugin `fixture-panics` failed, so the run is not finished"),
+        "{stderr}"
+    );
+    let (_, stdout, _) = run(workspace.cutover().args(["status", "--json"]).arg(workspace.path().join("cutover.toml")));
+    let status: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(status["finished"], false, "{stdout}");
+}
+
+#[test]
 fn config_errors_name_file_line_and_field() {
     let workspace = Workspace::new();
     let config = workspace.write("cutover.toml", GENERATOR_TO_JSONL.replace("[run]", "[run]\nbatch_sise = 3"));

@@ -56,6 +56,16 @@ pub enum MigrateError {
         /// Its error.
         error: Box<PluginError>,
     },
+    /// The destination failed to flush what it was given.
+    #[error(
+        "closing destination plugin `{plugin}` failed, so the run is not finished: {error}; run `cutover migrate` again to resume it"
+    )]
+    Close {
+        /// The plugin.
+        plugin: String,
+        /// Its error.
+        error: Box<PluginError>,
+    },
     /// A secret reference could not be resolved, or a secret was inline.
     #[error("{config}: {error}")]
     Secret {
@@ -189,12 +199,25 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
         report.streams.push(engine::run_stream(&mut source, &mut destination, stream_run));
         display.finish();
     }
-    state.finish_run(&run.run_id)?;
-    for (side, closed) in [("source", source.close()), ("destination", destination.close())] {
-        if let Err(error) = closed {
-            tracing::error!(side, error = %error, "Closing the plugin failed.");
-        }
+    // Close before the run is marked finished: a destination may still
+    // flush or compact, and if that fails the run stays open and the next
+    // `migrate` resumes it.
+    // After a failed stream the destination may refuse even to close (it
+    // panicked); the report says why the run failed, so that is only logged.
+    if let Err(error) = source.close() {
+        tracing::warn!(error = %error, "Closing the source plugin failed.");
     }
+    match destination.close() {
+        Err(error) if !report.failed() => {
+            return Err(MigrateError::Close {
+                plugin: destination_plugin.metadata.name.clone(),
+                error: Box::new(error),
+            });
+        }
+        Err(error) => tracing::warn!(error = %error, "Closing the destination plugin failed."),
+        Ok(()) => {}
+    }
+    state.finish_run(&run.run_id)?;
     if let Some(path) = report_json {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
         std::fs::write(path, json)
