@@ -192,6 +192,19 @@ pub enum WriteResult {
     },
 }
 
+impl WriteResult {
+    /// The outcome's name as reports and tests give it: `created`,
+    /// `updated`, `unchanged` or `rejected`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WriteResult::Created { .. } => "created",
+            WriteResult::Updated { .. } => "updated",
+            WriteResult::Unchanged { .. } => "unchanged",
+            WriteResult::Rejected { .. } => "rejected",
+        }
+    }
+}
+
 /// Why a payload could not be decoded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

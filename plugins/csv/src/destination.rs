@@ -295,15 +295,7 @@ mod tests {
     }
 
     fn results(outcomes: Vec<WriteOutcome>) -> Vec<&'static str> {
-        outcomes
-            .into_iter()
-            .map(|outcome| match outcome.result {
-                WriteResult::Created { .. } => "created",
-                WriteResult::Updated { .. } => "updated",
-                WriteResult::Unchanged { .. } => "unchanged",
-                WriteResult::Rejected { .. } => "rejected",
-            })
-            .collect()
+        outcomes.into_iter().map(|outcome| outcome.result.as_str()).collect()
     }
 
     /// Writes each batch in turn (one writer, finished at the end) and checks

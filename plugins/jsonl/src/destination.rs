@@ -169,15 +169,7 @@ mod tests {
     }
 
     fn results(outcomes: Vec<WriteOutcome>) -> Vec<&'static str> {
-        outcomes
-            .into_iter()
-            .map(|outcome| match outcome.result {
-                WriteResult::Created { .. } => "created",
-                WriteResult::Updated { .. } => "updated",
-                WriteResult::Unchanged { .. } => "unchanged",
-                WriteResult::Rejected { .. } => "rejected",
-            })
-            .collect()
+        outcomes.into_iter().map(|outcome| outcome.result.as_str()).collect()
     }
 
     #[test]

@@ -132,10 +132,8 @@ fn results(outcomes: Vec<WriteOutcome>) -> Vec<String> {
     outcomes
         .into_iter()
         .map(|outcome| match outcome.result {
-            WriteResult::Created { .. } => "created".to_owned(),
-            WriteResult::Updated { .. } => "updated".to_owned(),
-            WriteResult::Unchanged { .. } => "unchanged".to_owned(),
             WriteResult::Rejected { reason } => format!("rejected: {}", reason.code),
+            result => result.as_str().to_owned(),
         })
         .collect()
 }
