@@ -9,13 +9,15 @@
 //! (default 5) change the size; the median run of each variant is reported.
 
 use cutover_host::engine::{StreamPlan, StreamRun, run_stream};
+use cutover_host::mapping::StreamMapping;
 use cutover_host::plugin::{
     BatchDestination, BatchSource, BatchStager, LoadedPlugin, RecordBatch, SourceBatch, StagedBatch, wire_error,
 };
 use cutover_host::report::StreamReport;
-use cutover_host::state::{SqliteState, StateStore, StreamProgress};
+use cutover_host::state::{RunKind, SqliteState, StateStore, StreamProgress};
 use cutover_plugin_generator::{Generator, GeneratorConfig};
 use cutover_plugin_jsonl::{Jsonl, JsonlConfig};
+use cutover_sdk::schema::EntityKind;
 use cutover_sdk::{Context, Destination, Plugin, PluginError, Source, WriteOutcome};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -76,10 +78,12 @@ fn plan() -> StreamPlan {
     StreamPlan {
         source_plugin: "generator".into(),
         source_stream: "contacts".into(),
-        entity: "contact".into(),
+        entity: EntityKind::Contact,
         destination_plugin: "jsonl".into(),
         destination_stream: "contacts".into(),
         batch_size: 1000,
+        mapping: StreamMapping::default(),
+        migrated: [EntityKind::Contact].into(),
     }
 }
 
@@ -109,7 +113,9 @@ fn run_with_state(source: &mut dyn BatchSource, destination: &mut dyn BatchDesti
     let _ = std::fs::create_dir_all(folder);
     let mut state = SqliteState::open(&folder.join("state.db"))
         .unwrap_or_else(|error| panic!("cannot open the state store: {error}"));
-    let (run, _) = state.resume_or_start_run("bench").unwrap_or_else(|error| panic!("cannot start a run: {error}"));
+    let (run, _) = state
+        .resume_or_start_run("bench", RunKind::Migrate)
+        .unwrap_or_else(|error| panic!("cannot start a run: {error}"));
     let plan = plan();
     let stream_run = StreamRun {
         plan: &plan,
@@ -117,6 +123,7 @@ fn run_with_state(source: &mut dyn BatchSource, destination: &mut dyn BatchDesti
         start: StreamProgress::default(),
         state: &mut state,
         on_batch: &mut |_| {},
+        replay: false,
     };
     run_stream(source, destination, stream_run)
 }

@@ -5,6 +5,7 @@
 //! the field (toml's spans).
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
@@ -66,8 +67,16 @@ fn empty_table() -> toml::Table {
     toml::Table::new()
 }
 
-/// One stream to move.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+/// One stream to move, and how its records are mapped on the way.
+///
+/// A field is named as in the canonical entity (`email`, `status`,
+/// `payout.method`), as `source_id` or `updated_at`, or as
+/// `custom.<name>` for a custom field. The rules apply in this order:
+/// `custom_fields`, `rename`, `values`, `defaults`, then `skip` (which sees
+/// the mapped record). A record the rules cannot map (a value no value map
+/// covers, a custom field that is not of its declared type) is rejected with
+/// the field and the reason, never dropped.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamConfig {
     /// The source plugin's stream.
@@ -75,6 +84,53 @@ pub struct StreamConfig {
     /// The destination plugin's stream (default: the same name).
     #[serde(default)]
     pub destination: Option<String>,
+    /// Custom fields by their name on the source: the type to give them
+    /// (the source exported text) and, optionally, a new name.
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, CustomFieldRule>,
+    /// Field → new field, e.g. `"custom.Status" = "status"` moves a custom
+    /// field into a canonical one.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Field → (value on the source → value to write), e.g. statuses:
+    /// `[streams.values.status]` `Banned = "suspended"`. A value with no
+    /// entry passes unchanged.
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+    /// Field → value, for records that have none.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Value>")]
+    pub defaults: BTreeMap<String, toml::Value>,
+    /// Records left out on purpose; each counts as `skipped`.
+    #[serde(default)]
+    pub skip: Vec<SkipRule>,
+}
+
+/// The type, and optionally the new name, of a custom field.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldRule {
+    /// The type its values are converted to.
+    #[serde(rename = "type")]
+    pub field_type: cutover_schema::CustomFieldType,
+    /// Its name on the destination (default: unchanged).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// Which records to leave out: those whose `field` equals one of `equals`,
+/// or, with `missing = true`, those that have no value in it.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SkipRule {
+    /// The field looked at.
+    pub field: String,
+    /// Values that skip the record (compared as text, ignoring case).
+    #[serde(default)]
+    pub equals: Vec<String>,
+    /// Skip records with no value in the field.
+    #[serde(default)]
+    pub missing: bool,
 }
 
 impl StreamConfig {

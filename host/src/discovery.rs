@@ -52,7 +52,13 @@ pub fn search_path(flag_dirs: &[PathBuf], environment: Option<&str>, executable:
     let default = executable
         .and_then(Path::parent)
         .map(|folder| SearchDir { path: folder.join("plugins"), origin: Origin::Default });
-    flags.chain(environment).chain(default).collect()
+    // A folder named twice (the flag and the default) is searched once.
+    let mut seen = std::collections::HashSet::new();
+    flags
+        .chain(environment)
+        .chain(default)
+        .filter(|dir| seen.insert(std::fs::canonicalize(&dir.path).unwrap_or_else(|_| dir.path.clone())))
+        .collect()
 }
 
 /// A file that was found but not loaded.

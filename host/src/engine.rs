@@ -1,11 +1,20 @@
-//! Moving one stream: a reader thread pulls batches from the source and
-//! stages them for the destination (for a plugin: decodes them in it), into a
+//! Moving one stream: a reader thread pulls batches from the source, maps
+//! them ([`crate::mapping`]), rewrites their references through the id map
+//! ([`crate::references`]), validates what the mapping changed, and stages
+//! them for the destination (for a plugin: decodes them in it), into a
 //! bounded channel (backpressure: memory stays constant however large the
 //! source); the calling thread writes them, keeps the accounting, and commits
 //! each acknowledged batch to the state store with its checkpoint, id-map
 //! entries and rejects in one transaction. Staging on the reader's thread
 //! keeps the boundary's decoding off the writer's, the busier one in a file or
 //! API load.
+//!
+//! A batch that needs none of that (no mapping rules, no references) is never
+//! decoded in the host: the source's bytes go to the destination as they are.
+//!
+//! Records that reference their own stream's kind (a partner's parent) are
+//! held back in the state store with their batch, and written after the
+//! stream's last batch by its second pass, parents first.
 //!
 //! A stream resumes from its last committed checkpoint, with its counts: a
 //! batch written but not committed before a crash is read and written again,
@@ -17,11 +26,15 @@
 //! stream as failed with the plugin and stream named; it never takes the host
 //! down.
 
-use crate::plugin::{BatchDestination, BatchSource, BatchStager, RecordBatch, StagedBatch};
+use crate::mapping::{Mapped, StreamMapping};
+use crate::plugin::{BatchDestination, BatchSource, BatchStager, RecordBatch, StagedBatch, wire_error};
+use crate::references::{ReferenceRewriter, Rewritten, SecondPass};
 use crate::report::{StreamReport, StreamStatus};
-use crate::state::{BatchCommit, IdMapEntry, RejectEntry, StateStore, StreamProgress};
+use crate::state::{BatchCommit, DeferredRecord, IdMapEntry, RejectEntry, StateError, StateStore, StreamProgress};
 use cutover_abi::PluginError;
-use cutover_abi::wire::{EncodedRecords, SourceReject, WriteOutcome, WriteResult};
+use cutover_abi::wire::{EncodedRecords, RejectReason, SourceReject, WriteOutcome, WriteResult};
+use cutover_schema::{EntityKind, Record};
+use std::collections::HashSet;
 
 /// Batches read ahead of the writer. Small: enough to keep both threads busy.
 const READ_AHEAD: usize = 4;
@@ -35,13 +48,17 @@ pub struct StreamPlan {
     /// The stream read.
     pub source_stream: String,
     /// The canonical entity the stream carries, for the id map.
-    pub entity: String,
+    pub entity: EntityKind,
     /// The destination plugin's name, for messages.
     pub destination_plugin: String,
     /// The stream written.
     pub destination_stream: String,
     /// Records per read.
     pub batch_size: u32,
+    /// The stream's mapping rules.
+    pub mapping: StreamMapping,
+    /// The kinds the whole migration moves: references to them are rewritten.
+    pub migrated: HashSet<EntityKind>,
 }
 
 impl StreamPlan {
@@ -67,13 +84,41 @@ fn describe_failure(plugin: &str, stream: &str, operation: &str, error: &PluginE
     text
 }
 
-/// What the reader thread hands the writer: a batch read and staged for the
-/// destination.
+/// The records of a batch as the source gave them: kept as bytes (a copy,
+/// not a decode) and decoded only if one must be stored whole, as a reject.
+#[derive(Default)]
+struct Originals {
+    encoded: Option<EncodedRecords>,
+    decoded: Option<Vec<Record>>,
+}
+
+impl Originals {
+    fn new(encoded: Option<EncodedRecords>) -> Originals {
+        Originals { encoded, decoded: None }
+    }
+
+    /// The record at `index` as JSON.
+    fn raw(&mut self, index: usize) -> Option<String> {
+        let encoded = &self.encoded;
+        let records = self
+            .decoded
+            .get_or_insert_with(|| encoded.as_ref().and_then(|bytes| bytes.decode().ok()).unwrap_or_default());
+        records.get(index).and_then(|record| serde_json::to_string(record).ok())
+    }
+}
+
+/// What the reader thread hands the writer: a batch read, mapped and staged
+/// for the destination.
+#[derive(Default)]
 struct StagedRead {
     batch: Option<StagedBatch>,
-    /// The records as read, kept to store a record the destination rejects.
-    retained: Option<EncodedRecords>,
+    originals: Originals,
+    /// For each staged record, its index in the batch read (when the host
+    /// left some out); `None` when they are the same.
+    positions: Option<Vec<u32>>,
     rejects: Vec<SourceReject>,
+    deferred: Vec<DeferredRecord>,
+    skipped: u64,
     next_cursor: Option<String>,
 }
 
@@ -83,15 +128,86 @@ enum ReadFailure {
     Read(PluginError),
     /// The destination failed to stage what was read.
     Stage(PluginError),
+    /// The id map could not be read.
+    State(StateError),
 }
 
-/// Reads every batch of the stream from `cursor` and stages it for the
-/// destination, until the source is done, something fails, or the writer
-/// hangs up.
+/// What the reader does to each record between read and stage.
+struct Transform<'a> {
+    mapping: &'a StreamMapping,
+    rewriter: Option<ReferenceRewriter>,
+}
+
+impl Transform<'_> {
+    fn is_identity(&self) -> bool {
+        self.mapping.is_identity() && self.rewriter.is_none()
+    }
+
+    /// Maps, rewrites and validates a batch, setting aside what is skipped,
+    /// rejected or held back; returns the records to write.
+    fn apply(&mut self, stream: &str, records: Vec<Record>, read: &mut StagedRead) -> Result<Vec<Record>, StateError> {
+        let mut kept = Vec::with_capacity(records.len());
+        let mut positions = Vec::with_capacity(records.len());
+        for (index, record) in records.into_iter().enumerate() {
+            let source_id = record.source_id.clone();
+            let reject = |read: &mut StagedRead, code: &str, message: String| {
+                read.rejects.push(SourceReject {
+                    location: format!("{stream} record {source_id}"),
+                    raw: read.originals.raw(index).unwrap_or_else(|| format!("{{\"source_id\":{source_id:?}}}")),
+                    reason: RejectReason::new(code, message),
+                });
+            };
+            let mut record = match self.mapping.apply(record) {
+                Mapped::Keep(record) => record,
+                Mapped::Skip(reason) => {
+                    tracing::debug!(source_id = %source_id, reason = %reason, "Record skipped.");
+                    read.skipped += 1;
+                    continue;
+                }
+                Mapped::Reject { code, message } => {
+                    reject(read, code, message);
+                    continue;
+                }
+            };
+            if !self.mapping.is_identity()
+                && let Err(invalid) = cutover_schema::validate::validate(&record)
+            {
+                reject(read, invalid.reason().as_str(), invalid.to_string());
+                continue;
+            }
+            if let Some(rewriter) = &mut self.rewriter {
+                match rewriter.rewrite(&mut record)? {
+                    Rewritten::Ready => {}
+                    Rewritten::Deferred => {
+                        read.deferred.push(DeferredRecord {
+                            source_id: source_id.to_string(),
+                            record: serde_json::to_string(&record).unwrap_or_default(),
+                            original: read.originals.raw(index).unwrap_or_default(),
+                        });
+                        continue;
+                    }
+                    Rewritten::Unresolved(message) => {
+                        reject(read, "unresolved_reference", message);
+                        continue;
+                    }
+                }
+            }
+            kept.push(record);
+            positions.push(u32::try_from(index).unwrap_or(u32::MAX));
+        }
+        read.positions = Some(positions);
+        Ok(kept)
+    }
+}
+
+/// Reads every batch of the stream from `cursor`, transforms it and stages
+/// it for the destination, until the source is done, something fails, or the
+/// writer hangs up.
 fn read_and_stage(
     source: &mut dyn BatchSource,
     stager: &dyn BatchStager,
     plan: &StreamPlan,
+    mut transform: Transform<'_>,
     mut cursor: Option<String>,
     sender: &crossbeam_channel::Sender<Result<StagedRead, ReadFailure>>,
 ) {
@@ -106,28 +222,37 @@ fn read_and_stage(
         let stalled = batch.records.is_empty() && batch.rejects.is_empty() && batch.next_cursor == cursor;
         let stop = batch.done || stalled;
         cursor.clone_from(&batch.next_cursor);
-        // A copy of the bytes (not a decode), so a rejected record can be stored whole.
-        let retained = match &batch.records {
-            RecordBatch::Encoded(encoded) => Some(encoded.clone()),
-            RecordBatch::Decoded(_) => None,
-        };
-        let staged = if batch.records.is_empty() {
-            Ok(None)
-        } else {
-            stager.stage(&plan.destination_stream, batch.records).map(Some).map_err(ReadFailure::Stage)
-        };
-        let failed = staged.is_err();
-        let item = staged.map(|staged| StagedRead {
-            batch: staged,
-            retained,
-            rejects: batch.rejects,
-            next_cursor: batch.next_cursor,
-        });
+        let item = stage_batch(stager, plan, &mut transform, batch);
+        let failed = item.is_err();
         // The writer hung up: it failed and no longer wants batches.
         if sender.send(item).is_err() || stop || failed {
             return;
         }
     }
+}
+
+fn stage_batch(
+    stager: &dyn BatchStager,
+    plan: &StreamPlan,
+    transform: &mut Transform<'_>,
+    batch: crate::plugin::SourceBatch,
+) -> Result<StagedRead, ReadFailure> {
+    let stream = &plan.source_stream;
+    let mut read = StagedRead { rejects: batch.rejects, next_cursor: batch.next_cursor, ..StagedRead::default() };
+    let mut records = batch.records;
+    if !records.is_empty() && !transform.is_identity() {
+        let encoded = records.into_encoded().map_err(|error| ReadFailure::Read(wire_error(stream, &error)))?;
+        let decoded = encoded.decode().map_err(|error| ReadFailure::Read(wire_error(stream, &error)))?;
+        read.originals = Originals::new(Some(encoded));
+        records = RecordBatch::Decoded(transform.apply(stream, decoded, &mut read).map_err(ReadFailure::State)?);
+    } else if let RecordBatch::Encoded(encoded) = &records {
+        // A copy of the bytes (not a decode), so a rejected record can be stored whole.
+        read.originals = Originals::new(Some(encoded.clone()));
+    }
+    if !records.is_empty() {
+        read.batch = Some(stager.stage(&plan.destination_stream, records).map_err(ReadFailure::Stage)?);
+    }
+    Ok(read)
 }
 
 /// One stream of one run: the plan, where it starts, and where progress goes.
@@ -142,6 +267,9 @@ pub struct StreamRun<'a> {
     pub state: &'a mut dyn StateStore,
     /// Told the stream's accounting after each committed batch (progress display).
     pub on_batch: &'a mut dyn FnMut(&StreamReport),
+    /// Whether the source is the rejects ledger (`cutover rejects replay`):
+    /// then each commit marks the rejects it took.
+    pub replay: bool,
 }
 
 /// Moves every record of one stream from `source` to `destination`: a
@@ -163,8 +291,17 @@ pub fn run_stream(
     let (sender, receiver) = crossbeam_channel::bounded::<Result<StagedRead, ReadFailure>>(READ_AHEAD);
     let stager = destination.stager();
     let start_cursor = progress.cursor.clone();
+    let rewriter = match rewriter_for(plan, run.state) {
+        Ok(rewriter) => rewriter,
+        Err(error) => {
+            fail(&mut progress.report, format!("cannot read the id map: {error}"));
+            return progress.report;
+        }
+    };
+    let transform = Transform { mapping: &plan.mapping, rewriter };
+    let commit = Commit { plan, run_id: run.run_id, replay: run.replay };
     std::thread::scope(|scope| {
-        scope.spawn(move || read_and_stage(source, stager.as_ref(), plan, start_cursor, &sender));
+        scope.spawn(move || read_and_stage(source, stager.as_ref(), plan, transform, start_cursor, &sender));
         for item in receiver.iter() {
             let read = match item {
                 Ok(read) => read,
@@ -180,8 +317,12 @@ pub fn run_stream(
                     fail(&mut progress.report, message);
                     break;
                 }
+                Err(ReadFailure::State(error)) => {
+                    fail(&mut progress.report, format!("cannot read the id map: {error}"));
+                    break;
+                }
             };
-            if let Err(message) = write_and_commit(destination, plan, run.run_id, run.state, &mut progress, read) {
+            if let Err(message) = commit.write(destination, run.state, &mut progress, read) {
                 fail(&mut progress.report, message);
                 break;
             }
@@ -190,6 +331,11 @@ pub fn run_stream(
         // Dropping the receiver unblocks a reader waiting to send.
         drop(receiver);
     });
+    if progress.report.status == StreamStatus::Completed
+        && let Err(message) = commit.second_pass(destination, run.state, &mut progress, run.on_batch)
+    {
+        fail(&mut progress.report, message);
+    }
     progress.finished = true;
     if let Err(error) = run.state.finish_stream(run.run_id, &progress) {
         fail(&mut progress.report, format!("cannot record the end of the stream: {error}"));
@@ -197,49 +343,167 @@ pub fn run_stream(
     progress.report
 }
 
-/// Writes one staged batch, counts its outcomes and commits it with its
-/// checkpoint. On failure, returns the message that fails the stream; nothing
-/// of the batch is committed then, so a later run writes it again.
-fn write_and_commit(
-    destination: &mut dyn BatchDestination,
-    plan: &StreamPlan,
-    run_id: &str,
-    state: &mut dyn StateStore,
-    progress: &mut StreamProgress,
-    read: StagedRead,
-) -> Result<(), String> {
-    let mut next = progress.clone();
-    let mut rejects: Vec<RejectEntry> = read
-        .rejects
-        .into_iter()
-        .map(|reject| {
-            tracing::debug!(location = %reject.location, code = %reject.reason.code, reason = %reject.reason.message, "Source item rejected.");
-            RejectEntry {
-                stream: plan.source_stream.clone(),
-                location: reject.location,
-                code: reject.reason.code,
-                message: reject.reason.message,
-                raw: reject.raw,
-            }
-        })
-        .collect();
-    let records = read.batch.as_ref().map_or(0, StagedBatch::len);
-    next.report.read += (records + rejects.len()) as u64;
-    next.report.rejected += rejects.len() as u64;
-    let mut id_map = Vec::with_capacity(records);
-    if let Some(batch) = read.batch {
-        let outcomes = destination
-            .write(&plan.destination_stream, batch)
-            .map_err(|error| describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error))?;
-        account(plan, &mut next.report, outcomes, read.retained.as_ref(), &mut id_map, &mut rejects);
-        tracing::debug!(read = next.report.read, created = next.report.created, "Batch written.");
+/// A stream's rewriter, or `None` when its records hold no references.
+fn rewriter_for(plan: &StreamPlan, state: &dyn StateStore) -> Result<Option<ReferenceRewriter>, StateError> {
+    ReferenceRewriter::for_stream(&plan.source_plugin, plan.entity, &plan.migrated, || state.id_lookup())
+}
+
+/// Writes batches of one stream of one run and commits them.
+struct Commit<'a> {
+    plan: &'a StreamPlan,
+    run_id: &'a str,
+    replay: bool,
+}
+
+impl Commit<'_> {
+    /// Writes one staged batch, counts its outcomes and commits it with its
+    /// checkpoint. On failure, returns the message that fails the stream;
+    /// nothing of the batch is committed then, so a later run writes it again.
+    fn write(
+        &self,
+        destination: &mut dyn BatchDestination,
+        state: &mut dyn StateStore,
+        progress: &mut StreamProgress,
+        mut read: StagedRead,
+    ) -> Result<(), String> {
+        let plan = self.plan;
+        let mut next = progress.clone();
+        let mut rejects: Vec<RejectEntry> = std::mem::take(&mut read.rejects)
+            .into_iter()
+            .map(|reject| {
+                tracing::debug!(location = %reject.location, code = %reject.reason.code, reason = %reject.reason.message, "Source item rejected.");
+                RejectEntry {
+                    stream: plan.source_stream.clone(),
+                    location: reject.location,
+                    code: reject.reason.code,
+                    message: reject.reason.message,
+                    raw: reject.raw,
+                }
+            })
+            .collect();
+        let records = read.batch.as_ref().map_or(0, StagedBatch::len);
+        let read_count = records + rejects.len() + read.deferred.len() + usize::try_from(read.skipped).unwrap_or(0);
+        next.report.read += read_count as u64;
+        next.report.rejected += rejects.len() as u64;
+        next.report.skipped += read.skipped;
+        let mut id_map = Vec::with_capacity(records);
+        if let Some(batch) = read.batch.take() {
+            let outcomes = destination.write(&plan.destination_stream, batch).map_err(|error| {
+                describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
+            })?;
+            account(plan, &mut next.report, outcomes, &mut read, &mut id_map, &mut rejects);
+            tracing::debug!(read = next.report.read, created = next.report.created, "Batch written.");
+        }
+        next.cursor = read.next_cursor;
+        let replayed_through = if self.replay {
+            next.cursor.as_deref().and_then(|id| id.parse().ok()).map(|id| (plan.source_stream.as_str(), id))
+        } else {
+            None
+        };
+        state
+            .commit_batch(&BatchCommit {
+                run_id: self.run_id,
+                progress: &next,
+                id_map,
+                rejects,
+                deferred: read.deferred,
+                undeferred: Vec::new(),
+                replayed_through,
+            })
+            .map_err(|error| format!("cannot record progress of stream `{}`: {error}", plan.name()))?;
+        *progress = next;
+        Ok(())
     }
-    next.cursor = read.next_cursor;
-    state
-        .commit_batch(&BatchCommit { run_id, progress: &next, id_map, rejects })
-        .map_err(|error| format!("cannot record progress of stream `{}`: {error}", plan.name()))?;
-    *progress = next;
-    Ok(())
+
+    /// Writes the records the stream held back, in waves (parents first),
+    /// each batch committed with the held records it releases. Their reads
+    /// were counted when they were held; their outcomes are counted here.
+    fn second_pass(
+        &self,
+        destination: &mut dyn BatchDestination,
+        state: &mut dyn StateStore,
+        progress: &mut StreamProgress,
+        on_batch: &mut dyn FnMut(&StreamReport),
+    ) -> Result<(), String> {
+        let plan = self.plan;
+        let cannot_read = |error: StateError| format!("cannot read the records held back for the second pass: {error}");
+        let held = state.deferred(self.run_id, &plan.name()).map_err(cannot_read)?;
+        if held.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(records = held.len(), "Second pass: writing the records that reference their own stream.");
+        let mut originals = std::collections::HashMap::new();
+        let mut records = Vec::with_capacity(held.len());
+        for entry in held {
+            let record: Record = serde_json::from_str(&entry.record)
+                .map_err(|error| format!("a held-back record of stream `{}` is unreadable: {error}", plan.name()))?;
+            originals.insert(entry.source_id, entry.original);
+            records.push(record);
+        }
+        let mut rewriter = rewriter_for(plan, state).map_err(cannot_read)?.ok_or("no references to rewrite")?;
+        let stager = destination.stager();
+        let earlier_warnings = progress.report.warnings.clone();
+        let mut pass = SecondPass::new(plan.entity, records);
+        let batch_size = usize::try_from(plan.batch_size).unwrap_or(usize::MAX);
+        while let Some(mut wave) = pass.next_wave() {
+            while !wave.is_empty() {
+                let rest = wave.split_off(wave.len().min(batch_size));
+                let mut read = StagedRead::default();
+                let mut ready = Vec::with_capacity(wave.len());
+                let mut undeferred = Vec::with_capacity(wave.len());
+                let mut rejects = Vec::new();
+                let mut kept_originals = Vec::with_capacity(wave.len());
+                for mut record in std::mem::replace(&mut wave, rest) {
+                    let original = originals.remove(record.source_id.as_str()).unwrap_or_default();
+                    undeferred.push(record.source_id.to_string());
+                    match rewriter.rewrite_own(&mut record).map_err(cannot_read)? {
+                        Rewritten::Unresolved(message) => rejects.push(RejectEntry {
+                            stream: plan.source_stream.clone(),
+                            location: format!("{} record {}", plan.source_stream, record.source_id),
+                            code: "unresolved_reference".into(),
+                            message,
+                            raw: original,
+                        }),
+                        _ => {
+                            kept_originals.push(serde_json::from_str(&original).unwrap_or_else(|_| record.clone()));
+                            ready.push(record);
+                        }
+                    }
+                }
+                let mut next = progress.clone();
+                next.report.rejected += rejects.len() as u64;
+                let mut id_map = Vec::with_capacity(ready.len());
+                if !ready.is_empty() {
+                    read.originals = Originals { encoded: None, decoded: Some(kept_originals) };
+                    let staged = stager
+                        .stage(&plan.destination_stream, RecordBatch::Decoded(ready))
+                        .and_then(|batch| destination.write(&plan.destination_stream, batch))
+                        .map_err(|error| {
+                            describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
+                        })?;
+                    account(plan, &mut next.report, staged, &mut read, &mut id_map, &mut rejects);
+                }
+                next.report.warnings = earlier_warnings.iter().chain(pass.warnings()).cloned().collect();
+                state
+                    .commit_batch(&BatchCommit {
+                        run_id: self.run_id,
+                        progress: &next,
+                        id_map,
+                        rejects,
+                        deferred: Vec::new(),
+                        undeferred,
+                        replayed_through: None,
+                    })
+                    .map_err(|error| format!("cannot record progress of stream `{}`: {error}", plan.name()))?;
+                *progress = next;
+                on_batch(&progress.report);
+            }
+        }
+        for warning in pass.warnings() {
+            tracing::warn!(warning = %warning, "Reference left unset.");
+        }
+        Ok(())
+    }
 }
 
 /// Counts each outcome and collects its id-map entry or reject.
@@ -247,12 +511,10 @@ fn account(
     plan: &StreamPlan,
     report: &mut StreamReport,
     outcomes: Vec<WriteOutcome>,
-    retained: Option<&EncodedRecords>,
+    read: &mut StagedRead,
     id_map: &mut Vec<IdMapEntry>,
     rejects: &mut Vec<RejectEntry>,
 ) {
-    // Decoded only if the destination rejected something, and then once.
-    let mut decoded: Option<Vec<cutover_schema::Record>> = None;
     for (position, outcome) in outcomes.into_iter().enumerate() {
         let target_id = match outcome.result {
             WriteResult::Created { target_id } => {
@@ -270,11 +532,13 @@ fn account(
             WriteResult::Rejected { reason } => {
                 tracing::debug!(source_id = %outcome.source_id, code = %reason.code, reason = %reason.message, "Record rejected by destination.");
                 report.rejected += 1;
-                let records =
-                    decoded.get_or_insert_with(|| retained.and_then(|bytes| bytes.decode().ok()).unwrap_or_default());
-                let raw = records
-                    .get(position)
-                    .and_then(|record| serde_json::to_string(record).ok())
+                let index = read
+                    .positions
+                    .as_ref()
+                    .map_or(position, |positions| positions.get(position).map_or(usize::MAX, |index| *index as usize));
+                let raw = read
+                    .originals
+                    .raw(index)
                     .unwrap_or_else(|| format!("{{\"source_id\":{:?}}}", outcome.source_id.as_str()));
                 rejects.push(RejectEntry {
                     stream: plan.source_stream.clone(),
@@ -288,7 +552,7 @@ fn account(
         };
         id_map.push(IdMapEntry {
             source_platform: plan.source_plugin.clone(),
-            entity: plan.entity.clone(),
+            entity: plan.entity.as_str().to_owned(),
             source_id: outcome.source_id.to_string(),
             target_id: target_id.to_string(),
         });

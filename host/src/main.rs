@@ -85,13 +85,23 @@ enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 enum RejectsCommand {
-    /// Every record the last run rejected: stream, location, reason.
+    /// Every record still rejected: by the last migration, or by a replay
+    /// since. Stream, location, reason.
     List {
         /// The migration config (`cutover.toml`).
         config: PathBuf,
         /// Print a JSON array (with each record as read).
         #[arg(long)]
         json: bool,
+    },
+    /// Move the rejected records again, through the config's current
+    /// mapping, and nothing else; print the accounting of what they became.
+    Replay {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+        /// Also write the run report as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        report_json: Option<PathBuf>,
     },
 }
 
@@ -159,24 +169,34 @@ fn run(cli: Cli) -> miette::Result<u8> {
             println!("{}", cli::rejects::render(&cli::rejects::list(config).into_diagnostic()?, *json));
             Ok(EXIT_OK)
         }
+        Command::Rejects(RejectsCommand::Replay { config, report_json }) => {
+            let report = cli::migrate::replay(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
+            if report.streams.is_empty() {
+                println!("no rejected records to replay");
+                return Ok(EXIT_OK);
+            }
+            Ok(finish(&report, config))
+        }
         Command::Migrate { config, report_json } => {
             let report = cli::migrate::run(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
-            print!("{report}");
-            let rejected: u64 = report.streams.iter().map(|stream| stream.rejected).sum();
-            if rejected > 0 {
-                eprintln!(
-                    "rejected: {rejected}; `cutover rejects list {}` shows each record and why",
-                    config.display()
-                );
-            }
-            Ok(if report.failed() {
-                EXIT_FAILED
-            } else if report.has_rejects() {
-                EXIT_REJECTS
-            } else {
-                EXIT_OK
-            })
+            Ok(finish(&report, config))
         }
+    }
+}
+
+/// Prints a run's report and picks the exit status.
+fn finish(report: &cutover_host::report::RunReport, config: &std::path::Path) -> u8 {
+    print!("{report}");
+    let rejected: u64 = report.streams.iter().map(|stream| stream.rejected).sum();
+    if rejected > 0 {
+        eprintln!("rejected: {rejected}; `cutover rejects list {}` shows each record and why", config.display());
+    }
+    if report.failed() {
+        EXIT_FAILED
+    } else if report.has_rejects() {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
     }
 }
 

@@ -35,6 +35,10 @@ pub struct StreamReport {
     /// Why the stream failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What the run could not do as the source said and did otherwise, e.g.
+    /// a reference cycle whose closing link was left unset.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// How a stream ended.
@@ -94,6 +98,9 @@ impl fmt::Display for RunReport {
         for stream in &self.streams {
             if let Some(error) = &stream.error {
                 writeln!(f, "stream {} failed: {error}", stream.name)?;
+            }
+            for warning in &stream.warnings {
+                writeln!(f, "stream {}: {warning}", stream.name)?;
             }
         }
         Ok(())

@@ -25,6 +25,18 @@ pub enum StateError {
         /// What SQLite said.
         source: rusqlite::Error,
     },
+    /// The file was written by a cutover with another state layout.
+    #[error(
+        "state store {path} has layout version {found}, this cutover uses {expected}; move it aside to start afresh (its runs and id map are then forgotten)"
+    )]
+    Layout {
+        /// The database file.
+        path: PathBuf,
+        /// Its layout version.
+        found: i64,
+        /// This cutover's.
+        expected: i64,
+    },
 }
 
 /// The accounting of one stream so far, and where its next read starts.
@@ -77,6 +89,61 @@ pub struct BatchCommit<'a> {
     pub id_map: Vec<IdMapEntry>,
     /// What was rejected.
     pub rejects: Vec<RejectEntry>,
+    /// Records held back for the stream's second pass.
+    pub deferred: Vec<DeferredRecord>,
+    /// Source ids of held-back records the second pass has now handled.
+    pub undeferred: Vec<String>,
+    /// For a replay: the ledger's replayable rejects of this source stream,
+    /// up to this reject id, were taken by this run.
+    pub replayed_through: Option<(&'a str, i64)>,
+}
+
+/// A record held back for its stream's second pass (it references its own
+/// kind), as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeferredRecord {
+    /// Its source id.
+    pub source_id: String,
+    /// As it will be written, but for its own-kind references.
+    pub record: String,
+    /// As the source gave it, to store if the second pass rejects it.
+    pub original: String,
+}
+
+/// What kind of run: a migration, or a replay of rejects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// `cutover migrate`.
+    Migrate,
+    /// `cutover rejects replay`.
+    Replay,
+}
+
+impl RunKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Migrate => "migrate",
+            RunKind::Replay => "replay",
+        }
+    }
+}
+
+/// A reject in the ledger that no later run has taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenReject {
+    /// Its row in the ledger; a replay's cursor.
+    pub id: i64,
+    /// The run that rejected it.
+    pub run_id: String,
+    /// The reject.
+    pub entry: RejectEntry,
+}
+
+/// A read-only view of the id map, for another thread than the writer's.
+pub trait IdLookup: Send {
+    /// The target id of a source record, if it was written.
+    fn target_id(&mut self, source_platform: &str, entity: &str, source_id: &str)
+    -> Result<Option<String>, StateError>;
 }
 
 /// A run, as the store knows it.
@@ -90,8 +157,9 @@ pub struct RunRecord {
 
 /// Runs, checkpoints, id map and rejects ledger.
 pub trait StateStore {
-    /// The run to carry on: the last run if it was interrupted, else a new one.
-    fn resume_or_start_run(&mut self, new_run_id: &str) -> Result<(RunRecord, bool), StateError>;
+    /// The run to carry on: the last run of `kind` if it was interrupted,
+    /// else a new one (an interrupted run of the other kind is then closed).
+    fn resume_or_start_run(&mut self, new_run_id: &str, kind: RunKind) -> Result<(RunRecord, bool), StateError>;
     /// The progress of a stream in a run.
     fn progress(&self, run_id: &str, stream: &str) -> Result<Option<StreamProgress>, StateError>;
     /// Records one acknowledged batch, atomically.
@@ -102,10 +170,15 @@ pub trait StateStore {
     fn finish_run(&mut self, run_id: &str) -> Result<(), StateError>;
     /// The most recent run and its streams, in the order they started.
     fn last_run(&self) -> Result<Option<(RunRecord, Vec<StreamProgress>)>, StateError>;
-    /// The rejects of a run.
-    fn rejects(&self, run_id: &str) -> Result<Vec<RejectEntry>, StateError>;
+    /// The rejects still open: those of the last migration and of the
+    /// replays after it that no replay has taken since, in ledger order.
+    fn open_rejects(&self) -> Result<Vec<OpenReject>, StateError>;
     /// The target id of a source record, if it was written.
     fn target_id(&self, source_platform: &str, entity: &str, source_id: &str) -> Result<Option<String>, StateError>;
+    /// A view of the id map for another thread.
+    fn id_lookup(&self) -> Result<Box<dyn IdLookup>, StateError>;
+    /// The records a stream of a run held back for its second pass.
+    fn deferred(&self, run_id: &str, stream: &str) -> Result<Vec<DeferredRecord>, StateError>;
 }
 
 /// The SQLite state store.
@@ -114,11 +187,15 @@ pub struct SqliteState {
     connection: Connection,
 }
 
+/// The layout this cutover writes (`PRAGMA user_version`).
+const LAYOUT_VERSION: i64 = 2;
+
 // `id_map` is WITHOUT ROWID: its key is the lookup, so one b-tree serves both
 // (a rowid table would keep the rows and a separate key index).
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT
 );
@@ -131,6 +208,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     unchanged INTEGER NOT NULL, rejected INTEGER NOT NULL, skipped INTEGER NOT NULL,
     status TEXT NOT NULL,
     error TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (run_id, stream)
 );
 CREATE TABLE IF NOT EXISTS id_map (
@@ -148,8 +226,19 @@ CREATE TABLE IF NOT EXISTS rejects (
     location TEXT NOT NULL,
     code TEXT NOT NULL,
     message TEXT NOT NULL,
-    raw TEXT NOT NULL
+    raw TEXT NOT NULL,
+    replayable INTEGER NOT NULL,
+    replayed_in TEXT
 );
+CREATE INDEX IF NOT EXISTS open_rejects ON rejects (stream, id) WHERE replayed_in IS NULL;
+CREATE TABLE IF NOT EXISTS deferred (
+    run_id TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    record TEXT NOT NULL,
+    original TEXT NOT NULL,
+    PRIMARY KEY (run_id, stream, source_id)
+) WITHOUT ROWID;
 ";
 
 impl SqliteState {
@@ -165,7 +254,17 @@ impl SqliteState {
         // those batches are then simply written again.
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-            .and_then(|()| connection.execute_batch(SCHEMA))
+            .map_err(error)?;
+        let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(error)?;
+        let tables: i64 = connection
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'", [], |row| row.get(0))
+            .map_err(error)?;
+        if tables > 0 && version != LAYOUT_VERSION {
+            return Err(StateError::Layout { path: path.to_owned(), found: version, expected: LAYOUT_VERSION });
+        }
+        connection
+            .execute_batch(SCHEMA)
+            .and_then(|()| connection.pragma_update(None, "user_version", LAYOUT_VERSION))
             .map_err(error)?;
         Ok(SqliteState { path: path.to_owned(), connection })
     }
@@ -190,6 +289,7 @@ impl SqliteState {
                 skipped: count("skipped")?,
                 status: if status == "failed" { StreamStatus::Failed } else { StreamStatus::Completed },
                 error: row.get("error")?,
+                warnings: serde_json::from_str(&row.get::<_, String>("warnings")?).unwrap_or_default(),
             },
         })
     }
@@ -203,11 +303,12 @@ impl SqliteState {
         let report = &progress.report;
         let signed = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
         transaction.execute(
-            "INSERT INTO checkpoints (run_id, stream, position, cursor, read, created, updated, unchanged, rejected, skipped, status, error)
-             VALUES (?1, ?2, (SELECT COUNT(*) FROM checkpoints WHERE run_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            "INSERT INTO checkpoints (run_id, stream, position, cursor, read, created, updated, unchanged, rejected, skipped, status, error, warnings)
+             VALUES (?1, ?2, (SELECT COUNT(*) FROM checkpoints WHERE run_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (run_id, stream) DO UPDATE SET cursor = excluded.cursor, read = excluded.read,
                created = excluded.created, updated = excluded.updated, unchanged = excluded.unchanged,
-               rejected = excluded.rejected, skipped = excluded.skipped, status = excluded.status, error = excluded.error",
+               rejected = excluded.rejected, skipped = excluded.skipped, status = excluded.status, error = excluded.error,
+               warnings = excluded.warnings",
             params![
                 run_id,
                 report.name,
@@ -220,6 +321,7 @@ impl SqliteState {
                 signed(report.skipped),
                 status,
                 report.error,
+                serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into()),
             ],
         )?;
         Ok(())
@@ -234,21 +336,29 @@ fn status_name(report: &StreamReport) -> &'static str {
 }
 
 impl StateStore for SqliteState {
-    fn resume_or_start_run(&mut self, new_run_id: &str) -> Result<(RunRecord, bool), StateError> {
-        let interrupted: Option<String> = self
+    fn resume_or_start_run(&mut self, new_run_id: &str, kind: RunKind) -> Result<(RunRecord, bool), StateError> {
+        let interrupted: Option<(String, String)> = self
             .connection
-            .query_row("SELECT run_id FROM runs WHERE finished_at IS NULL ORDER BY rowid DESC LIMIT 1", [], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT run_id, kind FROM runs WHERE finished_at IS NULL ORDER BY rowid DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
             .optional()
             .map_err(self.error())?;
-        if let Some(run_id) = interrupted {
-            return Ok((RunRecord { run_id, finished: false }, true));
+        let now = chrono::Utc::now().to_rfc3339();
+        match interrupted {
+            Some((run_id, interrupted_kind)) if interrupted_kind == kind.as_str() => {
+                return Ok((RunRecord { run_id, finished: false }, true));
+            }
+            // What it committed stays committed; the new run supersedes it.
+            Some((run_id, _)) => self.finish_run(&run_id)?,
+            None => {}
         }
         self.connection
             .execute(
-                "INSERT INTO runs (run_id, started_at) VALUES (?1, ?2)",
-                params![new_run_id, chrono::Utc::now().to_rfc3339()],
+                "INSERT INTO runs (run_id, kind, started_at) VALUES (?1, ?2, ?3)",
+                params![new_run_id, kind.as_str(), now],
             )
             .map_err(self.error())?;
         Ok((RunRecord { run_id: new_run_id.to_owned(), finished: false }, false))
@@ -286,15 +396,52 @@ impl StateStore for SqliteState {
                 ])
                 .map_err(error)?;
             }
+            if let Some((stream, through)) = commit.replayed_through {
+                // Before this batch's own rejects are added: they are new, not taken.
+                transaction
+                    .prepare_cached(
+                        "UPDATE rejects SET replayed_in = ?1
+                         WHERE stream = ?2 AND id <= ?3 AND replayable = 1 AND replayed_in IS NULL AND run_id <> ?1",
+                    )
+                    .and_then(|mut statement| statement.execute(params![commit.run_id, stream, through]))
+                    .map_err(error)?;
+            }
             let mut reject = transaction
                 .prepare_cached(
-                    "INSERT INTO rejects (run_id, stream, location, code, message, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO rejects (run_id, stream, location, code, message, raw, replayable) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(error)?;
             for entry in &commit.rejects {
+                let replayable = serde_json::from_str::<cutover_schema::Record>(&entry.raw).is_ok();
                 reject
-                    .execute(params![commit.run_id, entry.stream, entry.location, entry.code, entry.message, entry.raw])
+                    .execute(params![
+                        commit.run_id,
+                        entry.stream,
+                        entry.location,
+                        entry.code,
+                        entry.message,
+                        entry.raw,
+                        replayable
+                    ])
                     .map_err(error)?;
+            }
+            let stream = &commit.progress.report.name;
+            let mut defer = transaction
+                .prepare_cached(
+                    "INSERT INTO deferred (run_id, stream, source_id, record, original) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO UPDATE SET record = excluded.record, original = excluded.original",
+                )
+                .map_err(error)?;
+            for held in &commit.deferred {
+                defer
+                    .execute(params![commit.run_id, stream, held.source_id, held.record, held.original])
+                    .map_err(error)?;
+            }
+            let mut undefer = transaction
+                .prepare_cached("DELETE FROM deferred WHERE run_id = ?1 AND stream = ?2 AND source_id = ?3")
+                .map_err(error)?;
+            for source_id in &commit.undeferred {
+                undefer.execute(params![commit.run_id, stream, source_id]).map_err(error)?;
             }
         }
         Self::save_progress(&transaction, commit.run_id, commit.progress, "running").map_err(error)?;
@@ -339,20 +486,50 @@ impl StateStore for SqliteState {
         Ok(Some((RunRecord { run_id, finished: finished_at.is_some() }, streams)))
     }
 
-    fn rejects(&self, run_id: &str) -> Result<Vec<RejectEntry>, StateError> {
+    fn open_rejects(&self) -> Result<Vec<OpenReject>, StateError> {
         let mut statement = self
             .connection
-            .prepare("SELECT stream, location, code, message, raw FROM rejects WHERE run_id = ?1 ORDER BY id")
+            .prepare(
+                "SELECT id, run_id, stream, location, code, message, raw FROM rejects
+                 WHERE replayed_in IS NULL AND run_id IN (
+                     SELECT run_id FROM runs WHERE rowid >= (SELECT COALESCE(MAX(rowid), 0) FROM runs WHERE kind = 'migrate'))
+                 ORDER BY id",
+            )
             .map_err(self.error())?;
         statement
-            .query_map(params![run_id], |row| {
-                Ok(RejectEntry {
-                    stream: row.get(0)?,
-                    location: row.get(1)?,
-                    code: row.get(2)?,
-                    message: row.get(3)?,
-                    raw: row.get(4)?,
+            .query_map([], |row| {
+                Ok(OpenReject {
+                    id: row.get(0)?,
+                    run_id: row.get(1)?,
+                    entry: RejectEntry {
+                        stream: row.get(2)?,
+                        location: row.get(3)?,
+                        code: row.get(4)?,
+                        message: row.get(5)?,
+                        raw: row.get(6)?,
+                    },
                 })
+            })
+            .and_then(|rows| rows.collect())
+            .map_err(self.error())
+    }
+
+    fn id_lookup(&self) -> Result<Box<dyn IdLookup>, StateError> {
+        let connection = Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(self.error())?;
+        Ok(Box::new(SqliteLookup { path: self.path.clone(), connection }))
+    }
+
+    fn deferred(&self, run_id: &str, stream: &str) -> Result<Vec<DeferredRecord>, StateError> {
+        let mut statement = self
+            .connection
+            .prepare(
+                "SELECT source_id, record, original FROM deferred WHERE run_id = ?1 AND stream = ?2 ORDER BY source_id",
+            )
+            .map_err(self.error())?;
+        statement
+            .query_map(params![run_id, stream], |row| {
+                Ok(DeferredRecord { source_id: row.get(0)?, record: row.get(1)?, original: row.get(2)? })
             })
             .and_then(|rows| rows.collect())
             .map_err(self.error())
@@ -360,13 +537,34 @@ impl StateStore for SqliteState {
 
     fn target_id(&self, source_platform: &str, entity: &str, source_id: &str) -> Result<Option<String>, StateError> {
         self.connection
-            .query_row(
-                "SELECT target_id FROM id_map WHERE source_platform = ?1 AND entity = ?2 AND source_id = ?3",
-                params![source_platform, entity, source_id],
-                |row| row.get(0),
-            )
+            .query_row(LOOKUP, params![source_platform, entity, source_id], |row| row.get(0))
             .optional()
             .map_err(self.error())
+    }
+}
+
+const LOOKUP: &str = "SELECT target_id FROM id_map WHERE source_platform = ?1 AND entity = ?2 AND source_id = ?3";
+
+/// [`IdLookup`] on its own read-only connection: WAL lets it read what the
+/// writer has committed while the writer goes on.
+struct SqliteLookup {
+    path: PathBuf,
+    connection: Connection,
+}
+
+impl IdLookup for SqliteLookup {
+    fn target_id(
+        &mut self,
+        source_platform: &str,
+        entity: &str,
+        source_id: &str,
+    ) -> Result<Option<String>, StateError> {
+        self.connection
+            .prepare_cached(LOOKUP)
+            .and_then(|mut statement| {
+                statement.query_row(params![source_platform, entity, source_id], |row| row.get(0)).optional()
+            })
+            .map_err(|source| StateError::Sqlite { path: self.path.clone(), source })
     }
 }
 
@@ -387,7 +585,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("state.db");
         let mut state = SqliteState::open(&path).unwrap();
-        let (run, resumed) = state.resume_or_start_run("run-1").unwrap();
+        let (run, resumed) = state.resume_or_start_run("run-1", RunKind::Migrate).unwrap();
         assert!(!resumed);
         let after_first = progress("contacts", "100", 100);
         state
@@ -407,21 +605,24 @@ mod tests {
                     message: "not JSON".into(),
                     raw: "{".into(),
                 }],
+                deferred: Vec::new(),
+                undeferred: Vec::new(),
+                replayed_through: None,
             })
             .unwrap();
         drop(state);
 
         let mut state = SqliteState::open(&path).unwrap();
-        let (run, resumed) = state.resume_or_start_run("run-2").unwrap();
+        let (run, resumed) = state.resume_or_start_run("run-2", RunKind::Migrate).unwrap();
         assert_eq!((run.run_id.as_str(), resumed), ("run-1", true));
         assert_eq!(state.progress("run-1", "contacts").unwrap(), Some(after_first.clone()));
         assert_eq!(state.target_id("old", "contact", "7").unwrap().as_deref(), Some("t-7"));
-        assert_eq!(state.rejects("run-1").unwrap().len(), 1);
+        assert_eq!(state.open_rejects().unwrap().len(), 1);
 
         state.finish_stream("run-1", &after_first).unwrap();
         assert!(state.progress("run-1", "contacts").unwrap().is_some_and(|progress| progress.finished));
         state.finish_run("run-1").unwrap();
-        let (run, resumed) = state.resume_or_start_run("run-3").unwrap();
+        let (run, resumed) = state.resume_or_start_run("run-3", RunKind::Migrate).unwrap();
         assert_eq!((run.run_id.as_str(), resumed), ("run-3", false));
         let (last, streams) = state.last_run().unwrap().unwrap();
         assert_eq!((last.run_id.as_str(), streams.len()), ("run-3", 0));

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `cutover` binary, real built plugins, real files.
 //! One module per verb, on the harness in `cutover_e2e`.
 
+mod affiliate;
 mod migrate;
 mod plugins;
 mod resume;

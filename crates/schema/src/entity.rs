@@ -338,12 +338,60 @@ macro_rules! reference_fields {
                 }
                 found
             }
+
+            /// Removes the references for which `keep` says no (an optional
+            /// field becomes empty, a list loses the element); returns how
+            /// many were removed.
+            pub fn retain_references(&mut self, mut keep: impl FnMut(&'static str, &Reference) -> bool) -> usize {
+                let mut removed = 0;
+                match self {
+                    $(Entity::$variant(_body) => {
+                        $(removed += ReferenceSlot::retain(&mut _body.$field, |reference| keep(stringify!($field), reference));)*
+                    })*
+                }
+                removed
+            }
+        }
+
+        impl EntityKind {
+            /// Whether records of this kind can hold references to other records.
+            pub fn has_references(self) -> bool {
+                match self {
+                    $(EntityKind::$variant => 0 $(+ { let _ = stringify!($field); 1 })* > 0,)*
+                }
+            }
         }
 
         #[cfg(test)]
         /// The table, by entity kind name, for the test that checks it against the types.
         const REFERENCE_FIELDS: &[(&str, &[&str])] = &[$((stringify!($variant), &[$(stringify!($field)),*])),*];
     };
+}
+
+/// A field that holds references: an `Option<Reference>` or a `Vec<Reference>`.
+trait ReferenceSlot {
+    /// Keeps the references `keep` accepts; returns how many were removed.
+    fn retain(&mut self, keep: impl FnMut(&Reference) -> bool) -> usize;
+}
+
+impl ReferenceSlot for Option<Reference> {
+    fn retain(&mut self, mut keep: impl FnMut(&Reference) -> bool) -> usize {
+        match self {
+            Some(reference) if !keep(reference) => {
+                *self = None;
+                1
+            }
+            _ => 0,
+        }
+    }
+}
+
+impl ReferenceSlot for Vec<Reference> {
+    fn retain(&mut self, keep: impl FnMut(&Reference) -> bool) -> usize {
+        let before = self.len();
+        Vec::retain(self, keep);
+        before - self.len()
+    }
 }
 
 reference_fields! {

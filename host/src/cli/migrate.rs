@@ -1,16 +1,21 @@
 //! `cutover migrate CONFIG`: moves every stream of the config from the source
-//! plugin to the destination plugin and prints the accounting.
+//! plugin to the destination plugin and prints the accounting. `cutover
+//! rejects replay CONFIG` runs the same way with the rejects ledger as the
+//! source.
 
 use crate::cli::progress::StreamProgressDisplay;
 use crate::config::MigrationConfig;
 use crate::discovery::Discovery;
 use crate::engine::{self, StreamPlan, StreamRun};
-use crate::plugin::LoadedPlugin;
+use crate::ledger::LedgerSource;
+use crate::mapping::StreamMapping;
+use crate::plugin::{BatchSource, LoadedPlugin, PluginInstance};
 use crate::report::RunReport;
 use crate::secrets;
-use crate::state::{SqliteState, StateStore};
+use crate::state::{RunKind, SqliteState, StateStore};
 use cutover_abi::PluginError;
 use cutover_abi::metadata::{Direction, PluginMetadata, stream_list};
+use std::collections::HashSet;
 use std::path::Path;
 
 /// Why a migration could not start or finish.
@@ -74,6 +79,16 @@ pub enum MigrateError {
         /// What is wrong.
         error: secrets::SecretError,
     },
+    /// A stream's mapping rules cannot be used.
+    #[error("{config}: stream `{stream}`: {error}")]
+    Mapping {
+        /// The config file.
+        config: String,
+        /// The source stream.
+        stream: String,
+        /// What is wrong.
+        error: crate::mapping::MappingError,
+    },
     /// The state store failed.
     #[error(transparent)]
     State(#[from] crate::state::StateError),
@@ -131,17 +146,59 @@ fn in_load_order(mut plans: Vec<StreamPlan>, source: &PluginMetadata) -> Vec<Str
 
 /// Runs the migration described by the config at `config_path`.
 pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>) -> Result<RunReport, MigrateError> {
+    execute(discovery, config_path, report_json, RunKind::Migrate)
+}
+
+/// Moves the open rejects of the config's migration again, through its
+/// current mapping, and nothing else.
+pub fn replay(
+    discovery: &Discovery,
+    config_path: &Path,
+    report_json: Option<&Path>,
+) -> Result<RunReport, MigrateError> {
+    execute(discovery, config_path, report_json, RunKind::Replay)
+}
+
+/// What a run reads from.
+enum Reader {
+    Plugin(PluginInstance),
+    Ledger(LedgerSource),
+}
+
+impl Reader {
+    fn source(&mut self) -> &mut dyn BatchSource {
+        match self {
+            Reader::Plugin(instance) => instance,
+            Reader::Ledger(ledger) => ledger,
+        }
+    }
+}
+
+fn execute(
+    discovery: &Discovery,
+    config_path: &Path,
+    report_json: Option<&Path>,
+    kind: RunKind,
+) -> Result<RunReport, MigrateError> {
     let config = MigrationConfig::load(config_path)?;
+    let config_name = config_path.display().to_string();
     let base_dir = config_path.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let source_plugin = find(discovery, &config.source.plugin, "source", config_path)?;
     let destination_plugin = find(discovery, &config.destination.plugin, "destination", config_path)?;
+    let mut mappings = Vec::with_capacity(config.streams.len());
     for stream in &config.streams {
         check_stream(source_plugin, &stream.source, "source", Direction::Source)?;
         check_stream(destination_plugin, stream.destination_stream(), "destination", Direction::Destination)?;
+        mappings.push(StreamMapping::compile(stream).map_err(|error| MigrateError::Mapping {
+            config: config_name.clone(),
+            stream: stream.source.clone(),
+            error,
+        })?);
     }
     let mut state = SqliteState::open(&config.state_path(config_path))?;
-    let new_run_id = format!("run-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
-    let (run, resumed) = state.resume_or_start_run(&new_run_id)?;
+    let prefix = if kind == RunKind::Migrate { "run" } else { "replay" };
+    let new_run_id = format!("{prefix}-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
+    let (run, resumed) = state.resume_or_start_run(&new_run_id, kind)?;
     let span = tracing::info_span!("run", run_id = %run.run_id);
     let _entered = span.enter();
     if resumed {
@@ -149,45 +206,64 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     }
     let open = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
         let config = secrets::resolve(table, base_dir, &format!("{side}.config"))
-            .map_err(|error| MigrateError::Secret { config: config_path.display().to_string(), error })?;
+            .map_err(|error| MigrateError::Secret { config: config_name.clone(), error })?;
         plugin.open(&config, base_dir).map_err(|error| MigrateError::Open {
             side,
             plugin: plugin.metadata.name.clone(),
             error: Box::new(error),
         })
     };
-    let mut source = open(source_plugin, &config.source.config, "source")?;
+    let mut reader = match kind {
+        RunKind::Migrate => Reader::Plugin(open(source_plugin, &config.source.config, "source")?),
+        RunKind::Replay => Reader::Ledger(LedgerSource::new(state.open_rejects()?, &run.run_id)),
+    };
     let mut destination = open(destination_plugin, &config.destination.config, "destination")?;
+    let entity_of = |stream: &str| source_plugin.metadata.stream(stream).map(|info| info.entity);
+    let migrated: HashSet<_> = config.streams.iter().filter_map(|stream| entity_of(&stream.source)).collect();
+    let mut plans = Vec::with_capacity(config.streams.len());
+    for (stream, mapping) in config.streams.iter().zip(mappings) {
+        // `check_stream` made sure the source offers it.
+        let Some(entity) = entity_of(&stream.source) else { continue };
+        let plan = StreamPlan {
+            source_plugin: source_plugin.metadata.name.clone(),
+            source_stream: stream.source.clone(),
+            entity,
+            destination_plugin: destination_plugin.metadata.name.clone(),
+            destination_stream: stream.destination_stream().to_owned(),
+            batch_size: config.run.batch_size.get(),
+            mapping,
+            migrated: migrated.clone(),
+        };
+        // A replay moves only the streams with rejects to take (or that it took already).
+        if let Reader::Ledger(ledger) = &reader
+            && ledger.count(&plan.source_stream) == 0
+            && state.progress(&run.run_id, &plan.name())?.is_none()
+        {
+            continue;
+        }
+        plans.push(plan);
+    }
+    let plans = in_load_order(plans, &source_plugin.metadata);
     // Only for the progress display: a source that cannot count is fine.
-    let inventory = source.discover().unwrap_or_default();
+    let inventory = match &reader {
+        Reader::Plugin(instance) => instance.discover().unwrap_or_default(),
+        Reader::Ledger(_) => Default::default(),
+    };
     let mut report = RunReport { run_id: run.run_id.clone(), streams: Vec::new() };
-    let plans = in_load_order(
-        config
-            .streams
-            .iter()
-            .map(|stream| StreamPlan {
-                source_plugin: source_plugin.metadata.name.clone(),
-                source_stream: stream.source.clone(),
-                entity: source_plugin
-                    .metadata
-                    .stream(&stream.source)
-                    .map_or("unknown", |info| info.entity.as_str())
-                    .to_owned(),
-                destination_plugin: destination_plugin.metadata.name.clone(),
-                destination_stream: stream.destination_stream().to_owned(),
-                batch_size: config.run.batch_size.get(),
-            })
-            .collect(),
-        &source_plugin.metadata,
-    );
     for plan in &plans {
         let start = state.progress(&run.run_id, &plan.name())?.unwrap_or_default();
         if start.finished {
             report.streams.push(start.report);
             continue;
         }
-        let total =
-            inventory.streams.iter().find(|count| count.stream == plan.source_stream).and_then(|count| count.records);
+        let total = match &reader {
+            Reader::Plugin(_) => inventory
+                .streams
+                .iter()
+                .find(|count| count.stream == plan.source_stream)
+                .and_then(|count| count.records),
+            Reader::Ledger(ledger) => Some(ledger.count(&plan.source_stream) as u64),
+        };
         let mut display = StreamProgressDisplay::start(&plan.name(), total);
         let stream_run = StreamRun {
             plan,
@@ -195,8 +271,9 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
             start,
             state: &mut state,
             on_batch: &mut |progress| display.update(progress),
+            replay: kind == RunKind::Replay,
         };
-        report.streams.push(engine::run_stream(&mut source, &mut destination, stream_run));
+        report.streams.push(engine::run_stream(reader.source(), &mut destination, stream_run));
         display.finish();
     }
     // Close before the run is marked finished: a destination may still
@@ -204,7 +281,9 @@ pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>
     // `migrate` resumes it.
     // After a failed stream the destination may refuse even to close (it
     // panicked); the report says why the run failed, so that is only logged.
-    if let Err(error) = source.close() {
+    if let Reader::Plugin(source) = reader
+        && let Err(error) = source.close()
+    {
         tracing::warn!(error = %error, "Closing the source plugin failed.");
     }
     match destination.close() {
@@ -236,10 +315,12 @@ mod tests {
         StreamPlan {
             source_plugin: "old".into(),
             source_stream: stream.into(),
-            entity: String::new(),
+            entity: EntityKind::Contact,
             destination_plugin: "new".into(),
             destination_stream: stream.into(),
             batch_size: 10,
+            mapping: StreamMapping::default(),
+            migrated: HashSet::new(),
         }
     }
 

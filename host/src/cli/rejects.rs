@@ -1,12 +1,13 @@
-//! `cutover rejects list CONFIG`: every record the last run rejected, with
-//! where it came from and why.
+//! `cutover rejects list CONFIG`: every record still rejected (by the last
+//! migration, or by a replay since), with where it came from and why. The
+//! replay itself is a run: [`crate::cli::migrate::replay`].
 
 use crate::cli::status::StatusError;
 use crate::config::MigrationConfig;
 use crate::state::{RejectEntry, SqliteState, StateStore};
 use std::path::Path;
 
-/// The rejects of the last run (none when the migration never ran).
+/// The open rejects (none when the migration never ran).
 pub fn list(config_path: &Path) -> Result<Vec<RejectEntry>, StatusError> {
     let config = MigrationConfig::load(config_path)?;
     let state_path = config.state_path(config_path);
@@ -14,10 +15,7 @@ pub fn list(config_path: &Path) -> Result<Vec<RejectEntry>, StatusError> {
         return Ok(Vec::new());
     }
     let state = SqliteState::open(&state_path)?;
-    match state.last_run()? {
-        Some((run, _)) => Ok(state.rejects(&run.run_id)?),
-        None => Ok(Vec::new()),
-    }
+    Ok(state.open_rejects()?.into_iter().map(|reject| reject.entry).collect())
 }
 
 /// The rejects as a table or as a JSON array.

@@ -26,7 +26,8 @@ pub struct CsvConfig {
     /// no `source_platform` column.
     #[serde(default = "default_platform")]
     pub platform: String,
-    /// Per stream (`contacts`, `partners`, `conversions`, `commissions`):
+    /// Per stream (`contacts`, `partners`, `links`, `clicks`, `conversions`,
+    /// `commissions`):
     /// its file and its column mapping.
     #[serde(default)]
     pub streams: BTreeMap<String, StreamConfig>,

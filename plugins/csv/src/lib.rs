@@ -51,6 +51,8 @@ use std::path::PathBuf;
 const STREAMS: &[(&str, EntityKind)] = &[
     ("contacts", EntityKind::Contact),
     ("partners", EntityKind::Partner),
+    ("links", EntityKind::TrackingLink),
+    ("clicks", EntityKind::Click),
     ("conversions", EntityKind::Conversion),
     ("commissions", EntityKind::Commission),
 ];

@@ -35,6 +35,9 @@ pub(crate) enum Shape {
     Reference(EntityKind),
     /// One of a closed set of lowercase names; read case-insensitively.
     Enum,
+    /// A list of text: items separated by commas (an empty item keeps its
+    /// place), or a JSON array; written as a JSON array.
+    TextList,
     /// Anything else, as JSON.
     Json,
 }
@@ -45,6 +48,8 @@ pub(crate) fn fields_of(kind: EntityKind) -> Vec<(String, Shape)> {
     let schema = match kind {
         EntityKind::Contact => schemars::schema_for!(canonical::Contact),
         EntityKind::Partner => schemars::schema_for!(canonical::Partner),
+        EntityKind::TrackingLink => schemars::schema_for!(canonical::TrackingLink),
+        EntityKind::Click => schemars::schema_for!(canonical::Click),
         EntityKind::Conversion => schemars::schema_for!(canonical::Conversion),
         EntityKind::Commission => schemars::schema_for!(canonical::Commission),
         // Only the kinds in `crate::STREAMS` are asked for.
@@ -92,6 +97,7 @@ fn shape_of(kind: EntityKind, name: &str, property: &Value, schema: &Value) -> S
         (["string", "number"] | ["number", "string"], _) => Shape::Decimal,
         (["integer"], _) => Shape::Integer,
         (["boolean"], _) => Shape::Boolean,
+        (["array"], _) if property.pointer("/items/type").and_then(Value::as_str) == Some("string") => Shape::TextList,
         _ => Shape::Json,
     }
 }
@@ -311,7 +317,7 @@ fn write_cell(shape: Shape, value: &Value) -> String {
                 _ => value.to_string(),
             }
         }
-        (Shape::Json, _) => value.to_string(),
+        (Shape::Json | Shape::TextList, _) => value.to_string(),
         (_, Value::String(text)) => text.clone(),
         (_, other) => other.to_string(),
     }
@@ -417,7 +423,10 @@ fn read_cell(shape: Shape, cell: &str) -> Result<Value, CellReject> {
             serde_json::json!({ "entity": kind.as_str(), "source_id": cell })
         }
         Shape::Enum => Value::String(trimmed.to_lowercase().replace([' ', '-'], "_")),
-        Shape::Reference(_) | Shape::Json => serde_json::from_str(trimmed)
+        Shape::TextList if !trimmed.starts_with('[') => {
+            Value::Array(trimmed.split(',').map(|item| Value::String(item.trim().to_owned())).collect())
+        }
+        Shape::Reference(_) | Shape::Json | Shape::TextList => serde_json::from_str(trimmed)
             .map_err(|error| CellReject { code: "invalid_json", message: format!("not JSON: {error}") })?,
     })
 }
@@ -462,6 +471,8 @@ mod tests {
         check(Shape::Enum, "Charged Back", Ok(r#""charged_back""#));
         check(Shape::Json, r#"{"method": "paypal"}"#, Ok(r#"{"method":"paypal"}"#));
         check(Shape::Json, "{oops", Err("invalid_json"));
+        check(Shape::TextList, "fb, spring,,x", Ok(r#"["fb","spring","","x"]"#));
+        check(Shape::TextList, r#"["a,b"]"#, Ok(r#"["a,b"]"#));
     }
 
     #[test]

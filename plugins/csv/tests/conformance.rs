@@ -12,7 +12,7 @@ fn conformance() {
 
     let config: CsvConfig = serde_json::from_str(&config).unwrap();
     let mut plugin = Csv::open(config, &Context::new(folder.path().to_owned())).unwrap();
-    for stream in ["contacts", "partners", "conversions", "commissions"] {
+    for stream in ["contacts", "partners", "links", "clicks", "conversions", "commissions"] {
         let batch = plugin.read(stream, None, 10_000).unwrap();
         assert_eq!(batch.rejects, Vec::new(), "{stream}");
         assert_eq!(batch.records.len(), 23, "{stream}");
@@ -30,7 +30,7 @@ fn a_config_naming_an_unknown_stream_or_field_is_refused() {
     };
     check(
         serde_json::json!({ "folder": "x", "streams": { "orders": {} } }),
-        "`streams.orders`: no such stream (expected one of contacts, partners, conversions, commissions)",
+        "`streams.orders`: no such stream (expected one of contacts, partners, links, clicks, conversions, commissions)",
     );
     check(
         serde_json::json!({ "folder": "x", "streams": { "contacts": { "columns": { "Mail": "e_mail" } } } }),

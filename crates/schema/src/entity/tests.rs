@@ -423,3 +423,20 @@ fn the_load_order_puts_referenced_kinds_first() {
     before(EntityKind::Conversion, EntityKind::Commission);
     before(EntityKind::Payout, EntityKind::Commission);
 }
+
+#[test]
+fn references_can_be_removed_by_field_and_kinds_know_whether_they_have_any() {
+    let mut deal = Entity::Deal(Deal {
+        company: Some(Reference::new(EntityKind::Company, "c1")),
+        contacts: vec![Reference::new(EntityKind::Contact, "p1"), Reference::new(EntityKind::Contact, "p2")],
+        ..Deal::default()
+    });
+    let removed = deal.retain_references(|field, reference| field == "company" || reference.source_id != "p1");
+    assert_eq!(removed, 1);
+    let left: Vec<&str> = deal.references().into_iter().map(|(_, reference)| reference.source_id.as_str()).collect();
+    assert_eq!(left, ["c1", "p2"]);
+    assert_eq!(deal.retain_references(|field, _| field != "company"), 1);
+    assert!(EntityKind::Partner.has_references());
+    assert!(!EntityKind::Contact.has_references());
+    assert!(!EntityKind::Integration.has_references());
+}

@@ -1,0 +1,567 @@
+//! The client: a request goes through auth, the account's limiter, retries
+//! and tracing, and comes back with its body read.
+
+use crate::config::{Auth, HttpConfig};
+use crate::error::{HttpError, TransportKind, VendorError};
+use crate::events;
+use crate::limiter::RateLimiter;
+use crate::retry::{Retry, RetryPolicy, retry_after};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::time::Instant;
+
+/// The HTTP client of one account. Cheap to clone; clones share the
+/// connection pool and the [`RateLimiter`], so give every stream a clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    http: reqwest::Client,
+    base_url: Url,
+    auth_kind: &'static str,
+    /// Marked sensitive: never printed by reqwest, hyper or this crate.
+    auth_header: Option<(HeaderName, HeaderValue)>,
+    limiter: RateLimiter,
+    retry: RetryPolicy,
+    timeouts: crate::Timeouts,
+}
+
+impl HttpClient {
+    /// A client for `config`, with a limiter of its own.
+    pub fn new(config: HttpConfig) -> Result<HttpClient, HttpError> {
+        let limiter = RateLimiter::new(config.limits.clone());
+        HttpClient::with_limiter(config, limiter)
+    }
+
+    /// A client for `config` that shares `limiter` (another client of the
+    /// same account, e.g. one with other default headers). `config.limits`
+    /// is ignored: the limiter has its own.
+    pub fn with_limiter(config: HttpConfig, limiter: RateLimiter) -> Result<HttpClient, HttpError> {
+        let base_url = parse_base_url(&config.base_url)?;
+        let auth_header = config.auth.header()?;
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        for (name, value) in &config.headers {
+            let invalid = |reason| HttpError::InvalidHeader { name: name.clone(), reason };
+            let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("not a header name"))?;
+            let header_value = HeaderValue::from_str(value).map_err(|_| invalid("not a header value"))?;
+            default_headers.insert(header_name, header_value);
+        }
+        let origin = base_url.origin();
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .default_headers(default_headers)
+            .connect_timeout(config.timeouts.connect)
+            .timeout(config.timeouts.request)
+            // A redirect to another origin would carry the credentials there
+            // (reqwest only strips the standard auth headers): stop instead.
+            .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .map_err(|error| HttpError::Build(error.without_url()))?;
+        Ok(HttpClient {
+            shared: Arc::new(Shared {
+                http,
+                base_url,
+                auth_kind: auth_kind(&config.auth),
+                auth_header,
+                limiter,
+                retry: config.retry,
+                timeouts: config.timeouts,
+            }),
+        })
+    }
+
+    /// The account's limiter, to share with another client.
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.shared.limiter
+    }
+
+    /// The base URL every path is relative to.
+    pub fn base_url(&self) -> &Url {
+        &self.shared.base_url
+    }
+
+    /// `GET path` and decodes the JSON answer.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, HttpError> {
+        self.send(Request::get(path)).await?.json()
+    }
+
+    /// `POST path` with a JSON body and decodes the JSON answer (an empty
+    /// answer decodes as `null`, so `()` and `Option<_>` fit a 204). A POST is
+    /// only retried on failures where it cannot have been processed; use
+    /// [`HttpClient::send`] with [`Request::retry_safe`] for idempotent ones.
+    pub async fn post_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.send(Request::post(path).json(body)).await?.json()
+    }
+
+    /// `PUT path` with a JSON body and decodes the JSON answer.
+    pub async fn put_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.send(Request::put(path).json(body)).await?.json()
+    }
+
+    /// `PATCH path` with a JSON body and decodes the JSON answer.
+    pub async fn patch_json<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        self.send(Request::patch(path).json(body)).await?.json()
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> Result<Response, HttpError> {
+        self.send(Request::delete(path)).await
+    }
+
+    /// Sends `request`: waits for the account's limiter, adds the auth,
+    /// retries what may be retried (see [`RetryPolicy`]), and returns the
+    /// answer with its body read. Any status other than 2xx is an
+    /// [`HttpError::Status`] carrying the vendor's error body.
+    pub async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let mut url = self.url_for(&request.target)?;
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        let method = request.method.as_str().to_owned();
+        let path = url.path().to_owned();
+        if let Some(reason) = request.invalid {
+            return Err(HttpError::InvalidRequest { method, path, reason });
+        }
+        let idempotent = request.retry_safe || is_idempotent(&request.method);
+        let policy = &self.shared.retry;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let permit = self.shared.limiter.acquire().await;
+            let sent_at = Instant::now();
+            let outcome = self.attempt(&request.method, &url, &request.headers, request.body.as_ref()).await;
+            let latency = sent_at.elapsed();
+            drop(permit);
+            match outcome {
+                Ok((status, headers, bytes)) => {
+                    events::answered(&method, &path, status.as_u16(), latency, attempt);
+                    self.shared.limiter.observe(&headers);
+                    if status.is_success() {
+                        return Ok(Response { method, path, url, status, headers, body: bytes });
+                    }
+                    let retry = Retry::for_status(status);
+                    let may_retry = retry == Retry::Refused || (retry == Retry::IfIdempotent && idempotent);
+                    let delay = may_retry.then(|| policy.delay(attempt, retry_after(&headers, SystemTime::now())));
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // One stream's 429 is the account's: hold back every
+                        // stream, not only this request.
+                        let pause = delay.unwrap_or_else(|| policy.delay(attempt, None));
+                        self.shared.limiter.pause_until(Instant::now() + pause);
+                        events::account_paused(&method, &path, pause);
+                    }
+                    match delay {
+                        Some(delay) if self.may_retry(attempt, started, delay) => {
+                            events::retry_scheduled(&method, &path, attempt, status.as_str(), delay);
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let vendor = VendorError::from_body(&bytes);
+                    return Err(HttpError::Status { method, path, status: status.as_u16(), vendor, attempts: attempt });
+                }
+                Err(error) => {
+                    let error = error.without_url();
+                    events::failed(&method, &path, &error, latency, attempt);
+                    let kind = TransportKind::of(&error);
+                    // A failed connection never sent the request; anything
+                    // later may have been processed.
+                    let may_retry = kind == TransportKind::Connect || (idempotent && kind != TransportKind::Other);
+                    if may_retry {
+                        let delay = policy.delay(attempt, None);
+                        if self.may_retry(attempt, started, delay) {
+                            events::retry_scheduled(&method, &path, attempt, transport_reason(kind), delay);
+                            tokio::time::sleep(delay).await;
+                            continue;
+                        }
+                    }
+                    return Err(HttpError::Transport { method, path, kind, attempts: attempt, source: error });
+                }
+            }
+        }
+    }
+
+    fn may_retry(&self, attempt: u32, started: Instant, delay: std::time::Duration) -> bool {
+        let policy = &self.shared.retry;
+        attempt < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &[(HeaderName, HeaderValue)],
+        body: Option<&(Vec<u8>, HeaderValue)>,
+    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+        let mut builder = self.shared.http.request(method.clone(), url.clone());
+        if let Some((name, value)) = &self.shared.auth_header {
+            builder = builder.header(name, value.clone());
+        }
+        for (name, value) in headers {
+            builder = builder.header(name, value.clone());
+        }
+        if let Some((bytes, content_type)) = body {
+            builder = builder.header(CONTENT_TYPE, content_type.clone()).body(bytes.clone());
+        }
+        let response = builder.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        Ok((status, headers, bytes.into()))
+    }
+
+    /// `target` as a URL: a path is joined to the base URL; a full URL (a
+    /// link the platform handed out) must have the base URL's origin, so the
+    /// credentials never leave it.
+    pub(crate) fn url_for(&self, target: &Target) -> Result<Url, HttpError> {
+        let base = &self.shared.base_url;
+        match target {
+            Target::Path(path) => base.join(path.trim_start_matches('/')).map_err(|error| HttpError::InvalidUrl {
+                url_or_path: strip_query(path).to_owned(),
+                reason: error.to_string(),
+            }),
+            Target::Url(link) => {
+                let url = Url::parse(link).map_err(|error| HttpError::InvalidUrl {
+                    url_or_path: strip_query(link).to_owned(),
+                    reason: error.to_string(),
+                })?;
+                if url.origin() != base.origin() {
+                    return Err(HttpError::ForeignUrl {
+                        host: url.host_str().unwrap_or_default().to_owned(),
+                        expected: base.host_str().unwrap_or_default().to_owned(),
+                    });
+                }
+                Ok(url)
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("HttpClient")
+            .field("base_url", &self.shared.base_url.as_str())
+            .field("auth", &self.shared.auth_kind)
+            .field("limiter", &self.shared.limiter)
+            .field("retry", &self.shared.retry)
+            .field("timeouts", &self.shared.timeouts)
+            .finish()
+    }
+}
+
+fn auth_kind(auth: &Auth) -> &'static str {
+    match auth {
+        Auth::None => "none",
+        Auth::Basic { .. } => "basic",
+        Auth::Bearer { .. } => "bearer",
+        Auth::ApiKeyHeader { .. } => "api key header",
+    }
+}
+
+fn transport_reason(kind: TransportKind) -> &'static str {
+    match kind {
+        TransportKind::Connect => "connect",
+        TransportKind::Timeout => "timeout",
+        TransportKind::Dropped => "dropped",
+        TransportKind::Other => "other",
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE)
+}
+
+fn strip_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// The base URL, ending in `/` so that paths join under it rather than
+/// replacing its last segment.
+fn parse_base_url(base_url: &str) -> Result<Url, HttpError> {
+    let invalid = |reason: String| HttpError::InvalidUrl { url_or_path: strip_query(base_url).to_owned(), reason };
+    let mut url = Url::parse(base_url).map_err(|error| invalid(error.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(format!("the scheme is {:?}, not http or https", url.scheme())));
+    }
+    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("a base URL carries no query and no credentials: put those in the auth".to_owned()));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+/// Where a request goes: a path under the base URL, or a full URL the
+/// platform handed out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Path(String),
+    Url(String),
+}
+
+/// One request, before it is sent: method, path, query, headers, body.
+#[derive(Debug, Clone)]
+pub struct Request {
+    method: Method,
+    target: Target,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Option<(Vec<u8>, HeaderValue)>,
+    retry_safe: bool,
+    query: Vec<(String, String)>,
+    /// Why the request cannot be sent (a bad header, a body that cannot be
+    /// written), reported by [`HttpClient::send`].
+    invalid: Option<String>,
+}
+
+impl Request {
+    /// A request for `path`, relative to the base URL (a leading `/` is
+    /// ignored). The path may carry a query string; add parameters with
+    /// [`Request::query`].
+    pub fn new(method: Method, path: impl Into<String>) -> Request {
+        Request {
+            method,
+            target: Target::Path(path.into()),
+            headers: Vec::new(),
+            body: None,
+            retry_safe: false,
+            query: Vec::new(),
+            invalid: None,
+        }
+    }
+
+    /// A `GET` of a full URL the platform handed out (Klaviyo's
+    /// `links.next`), followed verbatim. It must be on the base URL's origin.
+    pub fn get_url(url: impl Into<String>) -> Request {
+        Request::get("").follow(&url.into())
+    }
+
+    /// This request sent to `url` instead, without its query parameters
+    /// (a link carries its own).
+    pub(crate) fn follow(mut self, url: &str) -> Request {
+        self.target = Target::Url(url.to_owned());
+        self.query.clear();
+        self
+    }
+
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Request {
+        Request::new(Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(path: impl Into<String>) -> Request {
+        Request::new(Method::POST, path)
+    }
+
+    /// `PUT path`.
+    pub fn put(path: impl Into<String>) -> Request {
+        Request::new(Method::PUT, path)
+    }
+
+    /// `PATCH path`.
+    pub fn patch(path: impl Into<String>) -> Request {
+        Request::new(Method::PATCH, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(path: impl Into<String>) -> Request {
+        Request::new(Method::DELETE, path)
+    }
+
+    /// Adds a query parameter (encoded).
+    pub fn query(mut self, name: impl Into<String>, value: impl ToString) -> Request {
+        self.query.push((name.into(), value.to_string()));
+        self
+    }
+
+    /// Adds a header to this request. A name or value that is not valid HTTP
+    /// makes [`HttpClient::send`] fail with [`HttpError::InvalidRequest`].
+    pub fn header(mut self, name: &str, value: &str) -> Request {
+        match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
+            (Ok(name), Ok(value)) => self.headers.push((name, value)),
+            _ => self.invalid = Some(format!("header {name:?} is not a valid HTTP header")),
+        }
+        self
+    }
+
+    /// Sets a JSON body (`application/json`).
+    pub fn json<B: Serialize + ?Sized>(self, body: &B) -> Request {
+        self.json_as(body, "application/json")
+    }
+
+    /// Sets a JSON body with another content type, e.g. Klaviyo's
+    /// `application/vnd.api+json`.
+    pub fn json_as<B: Serialize + ?Sized>(mut self, body: &B, content_type: &'static str) -> Request {
+        match serde_json::to_vec(body) {
+            Ok(bytes) => self.body = Some((bytes, HeaderValue::from_static(content_type))),
+            Err(error) => self.invalid = Some(format!("the JSON body cannot be written: {error}")),
+        }
+        self
+    }
+
+    /// Marks a non-idempotent request (a POST) as safe to send twice, e.g.
+    /// a batch upsert: it is then retried like a GET.
+    pub fn retry_safe(mut self) -> Request {
+        self.retry_safe = true;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+}
+
+/// An answer with a 2xx status and its body read.
+#[derive(Debug, Clone)]
+pub struct Response {
+    method: String,
+    path: String,
+    url: Url,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Response {
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The body.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The URL path that answered, without the query string.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The URL that answered, to resolve relative links against.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The body as JSON. An empty body reads as `null`, so `()` and
+    /// `Option<_>` fit a 204.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) { b"null" } else { &self.body };
+        serde_json::from_slice(body).map_err(|source| HttpError::Decode {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            status: self.status.as_u16(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_base(base_url: &str, expected: Result<&str, &str>) {
+        match (parse_base_url(base_url), expected) {
+            (Ok(url), Ok(expected)) => assert_eq!(url.as_str(), expected),
+            (Err(error), Err(expected)) => assert_eq!(error.to_string(), expected),
+            (got, _) => panic!("{base_url}: {got:?}"),
+        }
+    }
+
+    #[test]
+    fn base_urls() {
+        check_base("https://us21.api.mailchimp.com/3.0", Ok("https://us21.api.mailchimp.com/3.0/"));
+        check_base("https://a.klaviyo.com", Ok("https://a.klaviyo.com/"));
+        check_base(
+            "https://x.test/api?key=hunter2",
+            Err(
+                r#"cannot use "https://x.test/api" as a URL: a base URL carries no query and no credentials: put those in the auth"#,
+            ),
+        );
+        check_base(
+            "https://user:pw@x.test/",
+            Err(
+                r#"cannot use "https://user:pw@x.test/" as a URL: a base URL carries no query and no credentials: put those in the auth"#,
+            ),
+        );
+        check_base(
+            "ftp://x.test/",
+            Err(r#"cannot use "ftp://x.test/" as a URL: the scheme is "ftp", not http or https"#),
+        );
+    }
+
+    #[test]
+    fn paths_join_under_the_base_and_links_stay_on_its_origin() {
+        let client = HttpClient::new(HttpConfig::new("https://us21.api.mailchimp.com/3.0")).unwrap();
+        let url = client.url_for(&Target::Path("/lists/abc/members".into())).unwrap();
+        assert_eq!(url.as_str(), "https://us21.api.mailchimp.com/3.0/lists/abc/members");
+        let link = client.url_for(&Target::Url("https://us21.api.mailchimp.com/3.0/lists?offset=10".into())).unwrap();
+        assert_eq!(link.query(), Some("offset=10"));
+        for foreign in ["http://us21.api.mailchimp.com/3.0/lists", "https://us22.api.mailchimp.com/3.0/lists"] {
+            let error = client.url_for(&Target::Url(foreign.into())).unwrap_err();
+            assert!(matches!(error, HttpError::ForeignUrl { .. }), "{foreign}: {error}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_bad_header_is_refused_before_sending() {
+        let client = HttpClient::new(HttpConfig::new("http://127.0.0.1:9/")).unwrap();
+        let error = client.send(Request::get("lists?key=x").header("bad header", "v")).await.unwrap_err();
+        assert_eq!(error.to_string(), r#"GET /lists cannot be sent: header "bad header" is not a valid HTTP header"#);
+        assert_eq!(cutover_abi::PluginError::from(error).code, cutover_abi::ErrorCode::Internal);
+    }
+
+    #[test]
+    fn a_bad_default_header_is_refused_when_the_client_is_built() {
+        let error =
+            HttpClient::new(HttpConfig::new("http://127.0.0.1:9/").header("revision", "2024-10-15\n")).unwrap_err();
+        assert_eq!(error.to_string(), r#"invalid HTTP header "revision" in the client config: not a header value"#);
+    }
+
+    #[test]
+    fn debug_shows_the_kind_of_auth_only() {
+        let config = HttpConfig::new("https://a.klaviyo.com/").auth(Auth::api_key_header(
+            "Authorization",
+            "Klaviyo-API-Key ",
+            secrecy::SecretString::from("pk_live"),
+        ));
+        let client = HttpClient::new(config).unwrap();
+        let debug = format!("{client:?}");
+        assert!(debug.contains(r#"auth: "api key header""#) && !debug.contains("pk_live"), "{debug}");
+    }
+}

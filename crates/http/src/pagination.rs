@@ -1,0 +1,368 @@
+//! Reading a collection page by page, resumable from a saved cursor.
+//!
+//! A [`Paginator`] is a small state machine: [`Paginator::next_page`] fetches
+//! one page and moves on, and [`Page::cursor`] is a string that
+//! [`Paginator::resume`] takes back, so a plugin's `read(cursor)` fetches one
+//! page per call and hands the host the cursor to save. A cursor holds an
+//! offset, a page number or a link the platform gave out (never a
+//! credential: links are checked against the base URL's origin before they
+//! are followed).
+
+use crate::client::{HttpClient, Request, Response};
+use crate::error::HttpError;
+use reqwest::header::LINK;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// How a platform pages a collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PageStyle {
+    /// An offset and a page size as query parameters; the body may give the
+    /// total. Mailchimp: `offset`, `count` (at most 1000), `total_items`.
+    Offset {
+        /// The offset parameter.
+        offset_param: String,
+        /// The page size parameter.
+        count_param: String,
+        /// A JSON pointer to the total item count, if the body has one.
+        total_pointer: Option<String>,
+    },
+    /// A 1-based page number and a page size. Mailman: `page`, `count`,
+    /// `total_size` (and `entries` is left out of an empty page).
+    PageNumber {
+        /// The page number parameter.
+        page_param: String,
+        /// The page size parameter.
+        count_param: String,
+        /// A JSON pointer to the total item count, if the body has one.
+        total_pointer: Option<String>,
+    },
+    /// The body holds the next page's full URL, followed verbatim; absent or
+    /// null on the last page. Klaviyo: `links.next`, carrying
+    /// `page[cursor]`, with `page[size]` on the first request.
+    NextLink {
+        /// A JSON pointer to the next page's URL.
+        next_pointer: String,
+        /// The page size parameter of the first request, if any.
+        size_param: Option<String>,
+    },
+    /// The `Link` header's `rel="next"` URL (RFC 8288), resolved against the
+    /// page's URL.
+    LinkHeader {
+        /// The page size parameter of the first request, if any.
+        size_param: Option<String>,
+    },
+}
+
+/// Where a paginator stands; serialised, it is the cursor string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "page", rename_all = "snake_case")]
+enum Position {
+    /// The first page is next.
+    Start,
+    /// The page at this offset is next.
+    Offset { offset: u64 },
+    /// This 1-based page is next.
+    Number { number: u64 },
+    /// This URL is the next page.
+    Link { url: String },
+    /// Every page was read.
+    Done,
+}
+
+/// One page of items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    /// The items, as the platform wrote them: a plugin maps each one and
+    /// rejects those it cannot map.
+    pub items: Vec<Value>,
+    /// The total item count, if the platform gives one.
+    pub total: Option<u64>,
+    /// Resumes right after this page (see [`Paginator::resume`]).
+    pub cursor: String,
+    /// No page follows.
+    pub done: bool,
+}
+
+/// Reads a collection page by page. See the module docs.
+#[derive(Debug, Clone)]
+pub struct Paginator {
+    request: Request,
+    style: PageStyle,
+    items_pointer: String,
+    page_size: u32,
+    position: Position,
+}
+
+impl Paginator {
+    /// Pages `request` in `style`, `page_size` items a page, items found at
+    /// the JSON pointer `items_pointer` (`""` for a body that is an array).
+    pub fn new(request: Request, style: PageStyle, items_pointer: impl Into<String>, page_size: u32) -> Paginator {
+        Paginator {
+            request,
+            style,
+            items_pointer: items_pointer.into(),
+            page_size: page_size.max(1),
+            position: Position::Start,
+        }
+    }
+
+    /// Mailchimp's offset paging: `offset`/`count`, `total_items`, the items
+    /// at `items_pointer` (e.g. `/members`).
+    pub fn offset(request: Request, items_pointer: impl Into<String>, count: u32) -> Paginator {
+        let style = PageStyle::Offset {
+            offset_param: "offset".into(),
+            count_param: "count".into(),
+            total_pointer: Some("/total_items".into()),
+        };
+        Paginator::new(request, style, items_pointer, count)
+    }
+
+    /// Mailman's paging: 1-based `page`, `count`, `total_size`, items at
+    /// `/entries`.
+    pub fn page_number(request: Request, count: u32) -> Paginator {
+        let style = PageStyle::PageNumber {
+            page_param: "page".into(),
+            count_param: "count".into(),
+            total_pointer: Some("/total_size".into()),
+        };
+        Paginator::new(request, style, "/entries", count)
+    }
+
+    /// JSON:API cursor paging (Klaviyo): `page[size]` on the first request,
+    /// items at `/data`, then `links.next` verbatim.
+    pub fn json_api(request: Request, page_size: u32) -> Paginator {
+        let style = PageStyle::NextLink { next_pointer: "/links/next".into(), size_param: Some("page[size]".into()) };
+        Paginator::new(request, style, "/data", page_size)
+    }
+
+    /// `Link: <…>; rel="next"` paging, items at `items_pointer`.
+    pub fn link_header(
+        request: Request,
+        items_pointer: impl Into<String>,
+        size_param: Option<&str>,
+        page_size: u32,
+    ) -> Paginator {
+        let style = PageStyle::LinkHeader { size_param: size_param.map(str::to_owned) };
+        Paginator::new(request, style, items_pointer, page_size)
+    }
+
+    /// Continues from a cursor a [`Page`] gave (`None`: from the start).
+    pub fn resume(mut self, cursor: Option<&str>) -> Result<Paginator, HttpError> {
+        let Some(cursor) = cursor else {
+            self.position = Position::Start;
+            return Ok(self);
+        };
+        let invalid = |reason: &str| HttpError::InvalidCursor { cursor: cursor.to_owned(), reason: reason.to_owned() };
+        let position: Position =
+            serde_json::from_str(cursor).map_err(|_| invalid("it is not a cursor this toolkit wrote"))?;
+        let fits = match (&position, &self.style) {
+            (Position::Start | Position::Done, _) => true,
+            (Position::Offset { .. }, PageStyle::Offset { .. }) => true,
+            (Position::Number { number }, PageStyle::PageNumber { .. }) => *number >= 1,
+            (Position::Link { .. }, PageStyle::NextLink { .. } | PageStyle::LinkHeader { .. }) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(invalid("it was written for another kind of paging"));
+        }
+        self.position = position;
+        Ok(self)
+    }
+
+    /// The cursor of where the paginator stands.
+    pub fn cursor(&self) -> String {
+        encode(&self.position)
+    }
+
+    /// Every page was read.
+    pub fn is_done(&self) -> bool {
+        self.position == Position::Done
+    }
+
+    /// Fetches the next page, `None` once every page was read.
+    pub async fn next_page(&mut self, client: &HttpClient) -> Result<Option<Page>, HttpError> {
+        let size = self.page_size.to_string();
+        let request = match (&self.position, &self.style) {
+            (Position::Done, _) => return Ok(None),
+            (Position::Start, PageStyle::Offset { offset_param, count_param, .. }) => {
+                self.request.clone().query(offset_param.as_str(), 0).query(count_param.as_str(), &size)
+            }
+            (Position::Offset { offset }, PageStyle::Offset { offset_param, count_param, .. }) => {
+                self.request.clone().query(offset_param.as_str(), offset).query(count_param.as_str(), &size)
+            }
+            (Position::Start, PageStyle::PageNumber { page_param, count_param, .. }) => {
+                self.request.clone().query(page_param.as_str(), 1).query(count_param.as_str(), &size)
+            }
+            (Position::Number { number }, PageStyle::PageNumber { page_param, count_param, .. }) => {
+                self.request.clone().query(page_param.as_str(), number).query(count_param.as_str(), &size)
+            }
+            (Position::Start, PageStyle::NextLink { size_param, .. } | PageStyle::LinkHeader { size_param }) => {
+                match size_param {
+                    Some(param) => self.request.clone().query(param.as_str(), &size),
+                    None => self.request.clone(),
+                }
+            }
+            (Position::Link { url }, _) => self.request.clone().follow(url),
+            _ => {
+                return Err(HttpError::InvalidCursor {
+                    cursor: self.cursor(),
+                    reason: "it was written for another kind of paging".to_owned(),
+                });
+            }
+        };
+        let response = client.send(request).await?;
+        let body: Value = response.json()?;
+        let items = match body.pointer(&self.items_pointer) {
+            Some(Value::Array(items)) => items.clone(),
+            // Mailman leaves `entries` out of an empty page.
+            None if matches!(self.style, PageStyle::PageNumber { .. }) => Vec::new(),
+            _ => {
+                return Err(HttpError::MissingItems {
+                    method: self.request.method().as_str().to_owned(),
+                    path: response.path().to_owned(),
+                    pointer: self.items_pointer.clone(),
+                });
+            }
+        };
+        let total = self.total(&body);
+        let read = items.len() as u64;
+        // A short page ends the collection only when the platform gives no
+        // total: Mailchimp caps `count` at 1000 whatever was asked.
+        let last =
+            |reached: u64| items.is_empty() || total.map_or(read < u64::from(self.page_size), |total| reached >= total);
+        self.position = match (&self.position, &self.style) {
+            (Position::Start, PageStyle::Offset { .. }) => next_or_done(last(read), Position::Offset { offset: read }),
+            (Position::Offset { offset }, PageStyle::Offset { .. }) => {
+                next_or_done(last(offset + read), Position::Offset { offset: offset + read })
+            }
+            (Position::Start, PageStyle::PageNumber { .. }) => next_or_done(last(read), Position::Number { number: 2 }),
+            (Position::Number { number }, PageStyle::PageNumber { .. }) => {
+                let reached = (number - 1) * u64::from(self.page_size) + read;
+                next_or_done(last(reached), Position::Number { number: number + 1 })
+            }
+            (_, PageStyle::NextLink { next_pointer, .. }) => {
+                match body.pointer(next_pointer).and_then(Value::as_str).filter(|url| !url.is_empty()) {
+                    Some(url) => self.link_position(url),
+                    None => Position::Done,
+                }
+            }
+            (_, PageStyle::LinkHeader { .. }) => match next_link(&response) {
+                Some(url) => self.link_position(&url),
+                None => Position::Done,
+            },
+            (position, _) => position.clone(),
+        };
+        Ok(Some(Page { items, total, cursor: self.cursor(), done: self.is_done() }))
+    }
+
+    fn total(&self, body: &Value) -> Option<u64> {
+        match &self.style {
+            PageStyle::Offset { total_pointer, .. } | PageStyle::PageNumber { total_pointer, .. } => {
+                total_pointer.as_deref().and_then(|pointer| body.pointer(pointer)).and_then(Value::as_u64)
+            }
+            PageStyle::NextLink { .. } | PageStyle::LinkHeader { .. } => None,
+        }
+    }
+
+    /// A link that points back at the page just read would loop forever.
+    fn link_position(&self, url: &str) -> Position {
+        match &self.position {
+            Position::Link { url: current } if current == url => Position::Done,
+            _ => Position::Link { url: url.to_owned() },
+        }
+    }
+}
+
+fn next_or_done(last: bool, next: Position) -> Position {
+    if last { Position::Done } else { next }
+}
+
+fn encode(position: &Position) -> String {
+    // A Position is plain data; serde_json cannot fail on it.
+    serde_json::to_string(position).unwrap_or_default()
+}
+
+/// The `rel="next"` target of the answer's `Link` headers, made absolute.
+fn next_link(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(LINK)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(parse_next_link)
+        .and_then(|link| response.url().join(link).ok())
+        .map(String::from)
+}
+
+/// Finds the `rel="next"` URL in one `Link` header value.
+fn parse_next_link(header: &str) -> Option<&str> {
+    let mut rest = header;
+    loop {
+        let start = rest.find('<')?;
+        let end = start + rest[start..].find('>')?;
+        let target = &rest[start + 1..end];
+        let after = &rest[end + 1..];
+        let params_end = after.find('<').unwrap_or(after.len());
+        let is_next = after[..params_end].split([';', ',']).any(|param| {
+            param.split_once('=').is_some_and(|(name, value)| {
+                name.trim().eq_ignore_ascii_case("rel")
+                    && value
+                        .trim()
+                        .trim_matches('"')
+                        .split_ascii_whitespace()
+                        .any(|rel| rel.eq_ignore_ascii_case("next"))
+            })
+        });
+        if is_next {
+            return Some(target);
+        }
+        rest = &after[params_end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        let check = |header: &str, expected: Option<&str>| assert_eq!(parse_next_link(header), expected, "{header}");
+        check(r#"<https://x.test/items?page=2>; rel="next""#, Some("https://x.test/items?page=2"));
+        check(
+            r#"<https://x.test/a?p=1>; rel="prev", <https://x.test/a?p=3,4>; rel="next""#,
+            Some("https://x.test/a?p=3,4"),
+        );
+        check(r#"</items?after=abc>; rel=next; title="more""#, Some("/items?after=abc"));
+        check(r#"<https://x.test/a>; rel="next last""#, Some("https://x.test/a"));
+        check(r#"<https://x.test/a>; rel="last""#, None);
+        check("garbage", None);
+        check("<unclosed; rel=next", None);
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        for position in [
+            Position::Start,
+            Position::Offset { offset: 2000 },
+            Position::Number { number: 3 },
+            Position::Link { url: "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA".into() },
+            Position::Done,
+        ] {
+            let cursor = encode(&position);
+            assert_eq!(serde_json::from_str::<Position>(&cursor).unwrap(), position, "{cursor}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_from_another_style_is_refused() {
+        let offset_cursor = encode(&Position::Offset { offset: 10 });
+        let error = Paginator::page_number(Request::get("members"), 10).resume(Some(&offset_cursor)).unwrap_err();
+        assert!(matches!(error, HttpError::InvalidCursor { .. }), "{error}");
+        let error = Paginator::json_api(Request::get("api/profiles"), 10).resume(Some("42")).unwrap_err();
+        assert!(matches!(error, HttpError::InvalidCursor { .. }), "{error}");
+        let zero_page = encode(&Position::Number { number: 0 });
+        assert!(Paginator::page_number(Request::get("members"), 10).resume(Some(&zero_page)).is_err());
+    }
+}
