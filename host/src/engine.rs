@@ -26,6 +26,7 @@
 //! stream as failed with the plugin and stream named; it never takes the host
 //! down.
 
+use crate::consent::ConsentTally;
 use crate::mapping::{Mapped, StreamMapping};
 use crate::plugin::{BatchDestination, BatchSource, BatchStager, RecordBatch, StagedBatch, wire_error};
 use crate::references::{ReferenceRewriter, Rewritten, SecondPass};
@@ -119,6 +120,8 @@ struct StagedRead {
     rejects: Vec<SourceReject>,
     deferred: Vec<DeferredRecord>,
     skipped: u64,
+    /// Memberships' consent as read and as staged.
+    consent: ConsentTally,
     next_cursor: Option<String>,
 }
 
@@ -136,6 +139,8 @@ enum ReadFailure {
 struct Transform<'a> {
     mapping: &'a StreamMapping,
     rewriter: Option<ReferenceRewriter>,
+    /// Hold back what is not a suppression until the second pass.
+    hold_subscriptions: bool,
 }
 
 impl Transform<'_> {
@@ -150,6 +155,7 @@ impl Transform<'_> {
         let mut positions = Vec::with_capacity(records.len());
         for (index, record) in records.into_iter().enumerate() {
             let source_id = record.source_id.clone();
+            let read_consent = crate::consent::consent_of(&record).filter(|_| !self.mapping.is_identity()).cloned();
             let reject = |read: &mut StagedRead, code: &str, message: String| {
                 read.rejects.push(SourceReject {
                     location: format!("{stream} record {source_id}"),
@@ -169,14 +175,25 @@ impl Transform<'_> {
                     continue;
                 }
             };
+            let restored = crate::consent::guard_record(read_consent.as_ref(), &mut record);
+            if !restored.is_empty() {
+                tracing::warn!(source_id = %source_id, channels = ?restored, "The mapping would have raised consent; kept as read.");
+            }
             if !self.mapping.is_identity()
                 && let Err(invalid) = cutover_schema::validate::validate(&record)
             {
                 reject(read, invalid.reason().as_str(), invalid.to_string());
                 continue;
             }
+            if let Some(written) = crate::consent::consent_of(&record) {
+                read.consent.count(read_consent.as_ref().unwrap_or(written), written);
+            }
             if let Some(rewriter) = &mut self.rewriter {
-                match rewriter.rewrite(&mut record)? {
+                let rewritten = match rewriter.rewrite(&mut record)? {
+                    Rewritten::Ready if self.hold_subscriptions && !is_suppression(&record) => Rewritten::Deferred,
+                    other => other,
+                };
+                match rewritten {
                     Rewritten::Ready => {}
                     Rewritten::Deferred => {
                         read.deferred.push(DeferredRecord {
@@ -298,7 +315,8 @@ pub fn run_stream(
             return progress.report;
         }
     };
-    let transform = Transform { mapping: &plan.mapping, rewriter };
+    let transform =
+        Transform { mapping: &plan.mapping, rewriter, hold_subscriptions: holds_subscriptions(plan.entity) };
     let commit = Commit { plan, run_id: run.run_id, replay: run.replay };
     std::thread::scope(|scope| {
         scope.spawn(move || read_and_stage(source, stager.as_ref(), plan, transform, start_cursor, &sender));
@@ -386,6 +404,7 @@ impl Commit<'_> {
         next.report.read += read_count as u64;
         next.report.rejected += rejects.len() as u64;
         next.report.skipped += read.skipped;
+        next.report.consent.add(&read.consent);
         let mut id_map = Vec::with_capacity(records);
         if let Some(batch) = read.batch.take() {
             let outcomes = destination.write(&plan.destination_stream, batch).map_err(|error| {
@@ -415,9 +434,11 @@ impl Commit<'_> {
         Ok(())
     }
 
-    /// Writes the records the stream held back, in waves (parents first),
-    /// each batch committed with the held records it releases. Their reads
-    /// were counted when they were held; their outcomes are counted here.
+    /// Writes the records the stream held back, each batch committed with
+    /// the held records it releases. Their reads were counted when they were
+    /// held; their outcomes are counted here. Records that reference their
+    /// own stream go in waves, parents first; memberships held behind the
+    /// suppressions go page by page, so memory stays bounded.
     fn second_pass(
         &self,
         destination: &mut dyn BatchDestination,
@@ -426,77 +447,45 @@ impl Commit<'_> {
         on_batch: &mut dyn FnMut(&StreamReport),
     ) -> Result<(), String> {
         let plan = self.plan;
-        let cannot_read = |error: StateError| format!("cannot read the records held back for the second pass: {error}");
-        let held = state.deferred(self.run_id, &plan.name()).map_err(cannot_read)?;
-        if held.is_empty() {
+        let batch_size = usize::try_from(plan.batch_size).unwrap_or(usize::MAX);
+        let stager = destination.stager();
+        let mut rewriter = match rewriter_for(plan, state).map_err(cannot_read_held)? {
+            Some(rewriter) => rewriter,
+            None => return Ok(()),
+        };
+        let mut held =
+            Held { stager: stager.as_ref(), destination, state, progress, on_batch, rewriter: &mut rewriter };
+        if holds_subscriptions(plan.entity) {
+            loop {
+                // Each committed batch releases its rows, so the next page starts the rest.
+                let page = self.load_held(held.state, Some(batch_size))?;
+                if page.is_empty() {
+                    return Ok(());
+                }
+                self.write_held(&mut held, page, &[])?;
+            }
+        }
+        let loaded = self.load_held(held.state, None)?;
+        if loaded.is_empty() {
             return Ok(());
         }
-        tracing::info!(records = held.len(), "Second pass: writing the records that reference their own stream.");
-        let mut originals = std::collections::HashMap::new();
-        let mut records = Vec::with_capacity(held.len());
-        for entry in held {
-            let record: Record = serde_json::from_str(&entry.record)
-                .map_err(|error| format!("a held-back record of stream `{}` is unreadable: {error}", plan.name()))?;
-            originals.insert(entry.source_id, entry.original);
-            records.push(record);
-        }
-        let mut rewriter = rewriter_for(plan, state).map_err(cannot_read)?.ok_or("no references to rewrite")?;
-        let stager = destination.stager();
-        let earlier_warnings = progress.report.warnings.clone();
-        let mut pass = SecondPass::new(plan.entity, records);
-        let batch_size = usize::try_from(plan.batch_size).unwrap_or(usize::MAX);
+        tracing::info!(records = loaded.len(), "Second pass: writing the records that reference their own stream.");
+        let mut originals: std::collections::HashMap<_, _> =
+            loaded.iter().map(|(record, original)| (record.source_id.clone(), original.clone())).collect();
+        let earlier_warnings = held.progress.report.warnings.clone();
+        let mut pass = SecondPass::new(plan.entity, loaded.into_iter().map(|(record, _)| record));
         while let Some(mut wave) = pass.next_wave() {
             while !wave.is_empty() {
                 let rest = wave.split_off(wave.len().min(batch_size));
-                let mut read = StagedRead::default();
-                let mut ready = Vec::with_capacity(wave.len());
-                let mut undeferred = Vec::with_capacity(wave.len());
-                let mut rejects = Vec::new();
-                let mut kept_originals = Vec::with_capacity(wave.len());
-                for mut record in std::mem::replace(&mut wave, rest) {
-                    let original = originals.remove(record.source_id.as_str()).unwrap_or_default();
-                    undeferred.push(record.source_id.to_string());
-                    match rewriter.rewrite_own(&mut record).map_err(cannot_read)? {
-                        Rewritten::Unresolved(message) => rejects.push(RejectEntry {
-                            stream: plan.source_stream.clone(),
-                            location: format!("{} record {}", plan.source_stream, record.source_id),
-                            code: "unresolved_reference".into(),
-                            message,
-                            raw: original,
-                        }),
-                        _ => {
-                            kept_originals.push(serde_json::from_str(&original).unwrap_or_else(|_| record.clone()));
-                            ready.push(record);
-                        }
-                    }
-                }
-                let mut next = progress.clone();
-                next.report.rejected += rejects.len() as u64;
-                let mut id_map = Vec::with_capacity(ready.len());
-                if !ready.is_empty() {
-                    read.originals = Originals { encoded: None, decoded: Some(kept_originals) };
-                    let staged = stager
-                        .stage(&plan.destination_stream, RecordBatch::Decoded(ready))
-                        .and_then(|batch| destination.write(&plan.destination_stream, batch))
-                        .map_err(|error| {
-                            describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
-                        })?;
-                    account(plan, &mut next.report, staged, &mut read, &mut id_map, &mut rejects);
-                }
-                next.report.warnings = earlier_warnings.iter().chain(pass.warnings()).cloned().collect();
-                state
-                    .commit_batch(&BatchCommit {
-                        run_id: self.run_id,
-                        progress: &next,
-                        id_map,
-                        rejects,
-                        deferred: Vec::new(),
-                        undeferred,
-                        replayed_through: None,
+                let batch = std::mem::replace(&mut wave, rest)
+                    .into_iter()
+                    .map(|record| {
+                        let original = originals.remove(&record.source_id).unwrap_or_default();
+                        (record, original)
                     })
-                    .map_err(|error| format!("cannot record progress of stream `{}`: {error}", plan.name()))?;
-                *progress = next;
-                on_batch(&progress.report);
+                    .collect();
+                let warnings: Vec<String> = earlier_warnings.iter().chain(pass.warnings()).cloned().collect();
+                self.write_held(&mut held, batch, &warnings)?;
             }
         }
         for warning in pass.warnings() {
@@ -504,6 +493,104 @@ impl Commit<'_> {
         }
         Ok(())
     }
+
+    /// Held records of the stream (up to `limit`), each with its original as JSON.
+    fn load_held(&self, state: &dyn StateStore, limit: Option<usize>) -> Result<Vec<(Record, String)>, String> {
+        let name = self.plan.name();
+        let held = state.deferred(self.run_id, &name, limit).map_err(cannot_read_held)?;
+        held.into_iter()
+            .map(|entry| {
+                let record: Record = serde_json::from_str(&entry.record)
+                    .map_err(|error| format!("a held-back record of stream `{name}` is unreadable: {error}"))?;
+                Ok((record, entry.original))
+            })
+            .collect()
+    }
+
+    /// Rewrites the own-kind references of a batch of held records, writes
+    /// it, and commits it with the records it releases.
+    fn write_held(&self, held: &mut Held<'_>, batch: Vec<(Record, String)>, warnings: &[String]) -> Result<(), String> {
+        let plan = self.plan;
+        let mut read = StagedRead::default();
+        let mut ready = Vec::with_capacity(batch.len());
+        let mut originals = Vec::with_capacity(batch.len());
+        let mut undeferred = Vec::with_capacity(batch.len());
+        let mut rejects = Vec::new();
+        for (mut record, original) in batch {
+            undeferred.push(record.source_id.to_string());
+            match held.rewriter.rewrite_own(&mut record).map_err(cannot_read_held)? {
+                Rewritten::Unresolved(message) => rejects.push(RejectEntry {
+                    stream: plan.source_stream.clone(),
+                    location: format!("{} record {}", plan.source_stream, record.source_id),
+                    code: "unresolved_reference".into(),
+                    message,
+                    raw: original,
+                }),
+                _ => {
+                    originals.push(serde_json::from_str(&original).unwrap_or_else(|_| record.clone()));
+                    ready.push(record);
+                }
+            }
+        }
+        let mut next = held.progress.clone();
+        next.report.rejected += rejects.len() as u64;
+        let mut id_map = Vec::with_capacity(ready.len());
+        if !ready.is_empty() {
+            read.originals = Originals { encoded: None, decoded: Some(originals) };
+            let outcomes = held
+                .stager
+                .stage(&plan.destination_stream, RecordBatch::Decoded(ready))
+                .and_then(|batch| held.destination.write(&plan.destination_stream, batch))
+                .map_err(|error| {
+                    describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
+                })?;
+            account(plan, &mut next.report, outcomes, &mut read, &mut id_map, &mut rejects);
+        }
+        if !warnings.is_empty() {
+            next.report.warnings = warnings.to_vec();
+        }
+        held.state
+            .commit_batch(&BatchCommit {
+                run_id: self.run_id,
+                progress: &next,
+                id_map,
+                rejects,
+                deferred: Vec::new(),
+                undeferred,
+                replayed_through: None,
+            })
+            .map_err(|error| format!("cannot record progress of stream `{}`: {error}", plan.name()))?;
+        *held.progress = next;
+        (held.on_batch)(&held.progress.report);
+        Ok(())
+    }
+}
+
+/// What the second pass writes with.
+struct Held<'a> {
+    stager: &'a dyn BatchStager,
+    destination: &'a mut dyn BatchDestination,
+    state: &'a mut dyn StateStore,
+    progress: &'a mut StreamProgress,
+    on_batch: &'a mut dyn FnMut(&StreamReport),
+    rewriter: &'a mut ReferenceRewriter,
+}
+
+fn cannot_read_held(error: StateError) -> String {
+    format!("cannot read the records held back for the second pass: {error}")
+}
+
+/// Whether a stream of `entity` writes its suppressions first: memberships
+/// with no suppressed channel are held back until every suppression of the
+/// stream is written, so no one is ever subscribed on the target before
+/// their opt-out is.
+fn holds_subscriptions(entity: EntityKind) -> bool {
+    entity == EntityKind::Membership
+}
+
+/// Whether any channel of the record's consent is a suppression.
+fn is_suppression(record: &Record) -> bool {
+    crate::consent::consent_of(record).is_some_and(crate::consent::has_suppression)
 }
 
 /// Counts each outcome and collects its id-map entry or reject.

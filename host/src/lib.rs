@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod consent;
 pub mod discovery;
 pub mod engine;
 pub mod ledger;

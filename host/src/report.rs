@@ -1,6 +1,7 @@
 //! The run report: per-stream accounting, as a table for people and as JSON
 //! for machines (`--report-json`).
 
+use crate::consent::ConsentTally;
 use serde::Serialize;
 use std::fmt;
 
@@ -39,6 +40,9 @@ pub struct StreamReport {
     /// a reference cycle whose closing link was left unset.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Memberships' consent per `channel: status`, as read and as written.
+    #[serde(skip_serializing_if = "ConsentTally::is_empty")]
+    pub consent: ConsentTally,
 }
 
 /// How a stream ended.
@@ -101,6 +105,15 @@ impl fmt::Display for RunReport {
             }
             for warning in &stream.warnings {
                 writeln!(f, "stream {}: {warning}", stream.name)?;
+            }
+            if !stream.consent.is_empty() {
+                let counts: Vec<String> = stream
+                    .consent
+                    .0
+                    .iter()
+                    .map(|(state, count)| format!("{state} {} → {}", count.before, count.after))
+                    .collect();
+                writeln!(f, "stream {} consent (read → written): {}", stream.name, counts.join(", "))?;
             }
         }
         Ok(())

@@ -177,8 +177,9 @@ pub trait StateStore {
     fn target_id(&self, source_platform: &str, entity: &str, source_id: &str) -> Result<Option<String>, StateError>;
     /// A view of the id map for another thread.
     fn id_lookup(&self) -> Result<Box<dyn IdLookup>, StateError>;
-    /// The records a stream of a run held back for its second pass.
-    fn deferred(&self, run_id: &str, stream: &str) -> Result<Vec<DeferredRecord>, StateError>;
+    /// The records a stream of a run held back for its second pass, in
+    /// source-id order, the first `limit` of them (all with `None`).
+    fn deferred(&self, run_id: &str, stream: &str, limit: Option<usize>) -> Result<Vec<DeferredRecord>, StateError>;
 }
 
 /// The SQLite state store.
@@ -209,6 +210,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     status TEXT NOT NULL,
     error TEXT,
     warnings TEXT NOT NULL DEFAULT '[]',
+    consent TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (run_id, stream)
 );
 CREATE TABLE IF NOT EXISTS id_map (
@@ -290,6 +292,7 @@ impl SqliteState {
                 status: if status == "failed" { StreamStatus::Failed } else { StreamStatus::Completed },
                 error: row.get("error")?,
                 warnings: serde_json::from_str(&row.get::<_, String>("warnings")?).unwrap_or_default(),
+                consent: serde_json::from_str(&row.get::<_, String>("consent")?).unwrap_or_default(),
             },
         })
     }
@@ -303,12 +306,12 @@ impl SqliteState {
         let report = &progress.report;
         let signed = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
         transaction.execute(
-            "INSERT INTO checkpoints (run_id, stream, position, cursor, read, created, updated, unchanged, rejected, skipped, status, error, warnings)
-             VALUES (?1, ?2, (SELECT COUNT(*) FROM checkpoints WHERE run_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            "INSERT INTO checkpoints (run_id, stream, position, cursor, read, created, updated, unchanged, rejected, skipped, status, error, warnings, consent)
+             VALUES (?1, ?2, (SELECT COUNT(*) FROM checkpoints WHERE run_id = ?1), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (run_id, stream) DO UPDATE SET cursor = excluded.cursor, read = excluded.read,
                created = excluded.created, updated = excluded.updated, unchanged = excluded.unchanged,
                rejected = excluded.rejected, skipped = excluded.skipped, status = excluded.status, error = excluded.error,
-               warnings = excluded.warnings",
+               warnings = excluded.warnings, consent = excluded.consent",
             params![
                 run_id,
                 report.name,
@@ -322,6 +325,7 @@ impl SqliteState {
                 status,
                 report.error,
                 serde_json::to_string(&report.warnings).unwrap_or_else(|_| "[]".into()),
+                serde_json::to_string(&report.consent).unwrap_or_else(|_| "{}".into()),
             ],
         )?;
         Ok(())
@@ -520,15 +524,18 @@ impl StateStore for SqliteState {
         Ok(Box::new(SqliteLookup { path: self.path.clone(), connection }))
     }
 
-    fn deferred(&self, run_id: &str, stream: &str) -> Result<Vec<DeferredRecord>, StateError> {
+    fn deferred(&self, run_id: &str, stream: &str, limit: Option<usize>) -> Result<Vec<DeferredRecord>, StateError> {
         let mut statement = self
             .connection
             .prepare(
-                "SELECT source_id, record, original FROM deferred WHERE run_id = ?1 AND stream = ?2 ORDER BY source_id",
+                "SELECT source_id, record, original FROM deferred WHERE run_id = ?1 AND stream = ?2
+                 ORDER BY source_id LIMIT ?3",
             )
             .map_err(self.error())?;
+        // SQLite reads a negative limit as none.
+        let limit = limit.and_then(|limit| i64::try_from(limit).ok()).unwrap_or(-1);
         statement
-            .query_map(params![run_id, stream], |row| {
+            .query_map(params![run_id, stream, limit], |row| {
                 Ok(DeferredRecord { source_id: row.get(0)?, record: row.get(1)?, original: row.get(2)? })
             })
             .and_then(|rows| rows.collect())

@@ -2,6 +2,7 @@
 //! One module per verb, on the harness in `cutover_e2e`.
 
 mod affiliate;
+mod consent;
 mod migrate;
 mod plugins;
 mod resume;

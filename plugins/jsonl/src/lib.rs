@@ -20,7 +20,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The streams this plugin offers, each with its entity.
-const STREAMS: &[(&str, EntityKind)] = &[("contacts", EntityKind::Contact)];
+const STREAMS: &[(&str, EntityKind)] = &[
+    ("contacts", EntityKind::Contact),
+    ("lists", EntityKind::List),
+    ("memberships", EntityKind::Membership),
+];
 
 /// An opened `jsonl` plugin: a folder of `.jsonl` files.
 pub struct Jsonl {
