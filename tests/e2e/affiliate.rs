@@ -200,3 +200,62 @@ fn after_the_mapping_is_fixed_a_replay_moves_only_the_rejected_records() {
     assert_eq!(sum(&again, "created"), 0, "{again}");
     assert_eq!(locations(&rejects(&workspace, &config)), locations(&after));
 }
+
+/// The archive without the columns that depend on when the files were copied
+/// (a row with no `updated_at` takes its file's modification time).
+fn stable(archive: BTreeMap<&'static str, BTreeMap<String, Row>>) -> BTreeMap<&'static str, BTreeMap<String, Row>> {
+    archive
+        .into_iter()
+        .map(|(table, rows)| {
+            let rows = rows
+                .into_iter()
+                .map(|(id, mut row)| {
+                    row.remove("updated_at");
+                    row.remove("fingerprint");
+                    (id, row)
+                })
+                .collect();
+            (table, rows)
+        })
+        .collect()
+}
+
+#[test]
+fn killed_during_the_second_pass_or_anywhere_else_the_archive_matches_an_uninterrupted_run() {
+    let small_batches = |config: String| format!("{config}\n[run]\nbatch_size = 7\n");
+    let (reference, reference_config) = sample(small_batches);
+    let expected_report = report(&reference, &["migrate"], &reference_config, 3);
+    let expected = stable(archive(&reference));
+
+    let (workspace, config) = sample(small_batches);
+    let mut seed: u64 = 0xaff1;
+    let mut kills = 0;
+    for _ in 0..10 {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let delay = std::time::Duration::from_millis(30 + (seed >> 33) % 600);
+        let mut child = workspace
+            .cutover()
+            .arg("migrate")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cutover starts");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reaped");
+    }
+    assert!(kills > 0, "no run was interrupted: the moments are too late for this machine");
+    let last = report(&workspace, &["migrate"], &config, 3);
+    assert_eq!(stable(archive(&workspace)), expected, "no duplicate, no gap, every link as in one run");
+    for (stream, expected_stream) in
+        last["streams"].as_array().expect("streams").iter().zip(expected_report["streams"].as_array().expect("streams"))
+    {
+        assert_eq!(stream["read"], expected_stream["read"], "every item read once: {stream}");
+        assert_eq!(stream["rejected"], expected_stream["rejected"], "{stream}");
+    }
+    assert_eq!(rejects(&workspace, &config).len(), rejects(&reference, &reference_config).len());
+}
