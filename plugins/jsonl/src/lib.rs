@@ -20,11 +20,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// The streams this plugin offers, each with its entity.
-const STREAMS: &[(&str, EntityKind)] = &[
-    ("contacts", EntityKind::Contact),
-    ("lists", EntityKind::List),
-    ("memberships", EntityKind::Membership),
-];
+const STREAMS: &[(&str, EntityKind)] =
+    &[("contacts", EntityKind::Contact), ("lists", EntityKind::List), ("memberships", EntityKind::Membership)];
 
 /// An opened `jsonl` plugin: a folder of `.jsonl` files.
 pub struct Jsonl {
