@@ -185,9 +185,6 @@ impl Transform<'_> {
                 reject(read, invalid.reason().as_str(), invalid.to_string());
                 continue;
             }
-            if let Some(written) = crate::consent::consent_of(&record) {
-                read.consent.count(read_consent.as_ref().unwrap_or(written), written);
-            }
             if let Some(rewriter) = &mut self.rewriter {
                 let rewritten = match rewriter.rewrite(&mut record)? {
                     Rewritten::Ready if self.hold_subscriptions && !is_suppression(&record) => Rewritten::Deferred,
@@ -196,6 +193,7 @@ impl Transform<'_> {
                 match rewritten {
                     Rewritten::Ready => {}
                     Rewritten::Deferred => {
+                        count_consent(&mut read.consent, read_consent.as_ref(), &record);
                         read.deferred.push(DeferredRecord {
                             source_id: source_id.to_string(),
                             record: serde_json::to_string(&record).unwrap_or_default(),
@@ -209,11 +207,20 @@ impl Transform<'_> {
                     }
                 }
             }
+            count_consent(&mut read.consent, read_consent.as_ref(), &record);
             kept.push(record);
             positions.push(u32::try_from(index).unwrap_or(u32::MAX));
         }
         read.positions = Some(positions);
         Ok(kept)
+    }
+}
+
+/// Counts a membership's consent as read (`read_consent`, or the record's
+/// own when the mapping left it alone) and as it goes to the destination.
+fn count_consent(tally: &mut ConsentTally, read_consent: Option<&cutover_schema::Consent>, record: &Record) {
+    if let Some(written) = crate::consent::consent_of(record) {
+        tally.count(read_consent.unwrap_or(written), written);
     }
 }
 
