@@ -1,0 +1,23 @@
+//! The crate's error type.
+
+use std::net::SocketAddr;
+
+/// What can go wrong when starting an emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address asked for.
+        address: SocketAddr,
+        /// Why binding failed.
+        source: std::io::Error,
+    },
+    /// The platform name is not one of the emulated platforms.
+    #[error("unknown platform `{name}`: expected `mailchimp` or `klaviyo`")]
+    UnknownPlatform {
+        /// The name given.
+        name: String,
+    },
+}

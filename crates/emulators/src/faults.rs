@@ -1,0 +1,167 @@
+//! Fault injection: the knobs ([`FaultConfig`]) and the decisions taken from
+//! them for each request. Random decisions come from a PCG stream seeded with
+//! the emulator's seed, so a sequential client sees the same faults on every
+//! run.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::sync::lock;
+
+/// Faults to inject. All zero (the default) means none. Sent as JSON to
+/// `POST /__emulator/faults`, where missing fields take their default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Fraction of requests (0.0–1.0) answered with the platform's 429.
+    pub rate_429: f64,
+    /// The next N requests are answered with the platform's 429 (a storm);
+    /// counts down as requests arrive.
+    pub burst_429: u32,
+    /// Fraction of requests answered with a 500 or 503 in the platform's
+    /// error shape.
+    pub rate_5xx: f64,
+    /// Milliseconds added before every request is handled.
+    pub latency_ms: u64,
+    /// Fraction of requests whose connection is closed without a response.
+    pub drop_rate: f64,
+    /// The next N requests have their connection closed without a response.
+    pub drop_next: u32,
+    /// Page K (0-based: Mailchimp `offset / count`, Klaviyo the page's
+    /// position in a cursor walk) fails once with a 500 for each collection
+    /// path; the retry of the same page succeeds.
+    pub fail_page_once: Option<u64>,
+}
+
+/// A fault chosen for one request, answered in the platform's error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Injected {
+    /// Answer 429.
+    TooManyRequests,
+    /// Answer 500 (or 503 for every other injected server error).
+    ServerError { status: u16 },
+}
+
+/// The faults in force and the state their decisions need.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    inner: Mutex<FaultRuntime>,
+}
+
+#[derive(Debug)]
+struct FaultRuntime {
+    config: FaultConfig,
+    rng: Pcg64,
+    failed_pages: HashSet<String>,
+    server_errors: u64,
+}
+
+impl Faults {
+    pub(crate) fn new(seed: u64, config: FaultConfig) -> Self {
+        Faults {
+            inner: Mutex::new(FaultRuntime {
+                config,
+                rng: Pcg64::seed_from_u64(seed ^ 0xfa17_5eed),
+                failed_pages: HashSet::new(),
+                server_errors: 0,
+            }),
+        }
+    }
+
+    pub(crate) fn config(&self) -> FaultConfig {
+        lock(&self.inner).config.clone()
+    }
+
+    /// Replaces the knobs; pages that already failed once may fail again.
+    pub(crate) fn set(&self, config: FaultConfig) {
+        let mut runtime = lock(&self.inner);
+        runtime.config = config;
+        runtime.failed_pages.clear();
+    }
+
+    /// Whether this request's connection is closed without an answer.
+    pub(crate) fn drop_connection(&self) -> bool {
+        let mut runtime = lock(&self.inner);
+        if runtime.config.drop_next > 0 {
+            runtime.config.drop_next -= 1;
+            return true;
+        }
+        let rate = runtime.config.drop_rate;
+        rate > 0.0 && runtime.rng.random_bool(rate.min(1.0))
+    }
+
+    pub(crate) fn latency(&self) -> Option<Duration> {
+        let millis = lock(&self.inner).config.latency_ms;
+        (millis > 0).then(|| Duration::from_millis(millis))
+    }
+
+    /// The fault to answer with instead of handling the request, if any.
+    /// `page` names the collection page the request asks for (path and
+    /// page index), when it asks for one.
+    pub(crate) fn inject(&self, page: Option<(&str, u64)>) -> Option<Injected> {
+        let mut runtime = lock(&self.inner);
+        if runtime.config.burst_429 > 0 {
+            runtime.config.burst_429 -= 1;
+            return Some(Injected::TooManyRequests);
+        }
+        let rate_429 = runtime.config.rate_429;
+        if rate_429 > 0.0 && runtime.rng.random_bool(rate_429.min(1.0)) {
+            return Some(Injected::TooManyRequests);
+        }
+        let rate_5xx = runtime.config.rate_5xx;
+        if rate_5xx > 0.0 && runtime.rng.random_bool(rate_5xx.min(1.0)) {
+            runtime.server_errors += 1;
+            // Alternate 500 and 503: clients must retry both.
+            let status = if runtime.server_errors % 2 == 1 { 500 } else { 503 };
+            return Some(Injected::ServerError { status });
+        }
+        if let (Some(failing), Some((path, index))) = (runtime.config.fail_page_once, page)
+            && failing == index
+            && runtime.failed_pages.insert(path.to_owned())
+        {
+            return Some(Injected::ServerError { status: 500 });
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decisions(seed: u64, config: FaultConfig, requests: usize) -> Vec<Option<Injected>> {
+        let faults = Faults::new(seed, config);
+        (0..requests).map(|_| faults.inject(None)).collect()
+    }
+
+    #[test]
+    fn burst_counts_down_then_stops() {
+        let config = FaultConfig { burst_429: 2, ..FaultConfig::default() };
+        let expected = vec![Some(Injected::TooManyRequests), Some(Injected::TooManyRequests), None];
+        assert_eq!(decisions(1, config, 3), expected);
+    }
+
+    #[test]
+    fn random_faults_repeat_for_the_same_seed() {
+        let config = FaultConfig { rate_429: 0.3, rate_5xx: 0.3, ..FaultConfig::default() };
+        let first = decisions(9, config.clone(), 200);
+        assert_eq!(first, decisions(9, config.clone(), 200));
+        assert_ne!(first, decisions(10, config, 200));
+        assert!(first.iter().any(Option::is_none));
+        assert!(first.contains(&Some(Injected::TooManyRequests)));
+    }
+
+    #[test]
+    fn a_page_fails_once_per_path() {
+        let faults = Faults::new(1, FaultConfig { fail_page_once: Some(2), ..FaultConfig::default() });
+        assert_eq!(faults.inject(Some(("/a", 1))), None);
+        assert_eq!(faults.inject(Some(("/a", 2))), Some(Injected::ServerError { status: 500 }));
+        assert_eq!(faults.inject(Some(("/a", 2))), None);
+        assert_eq!(faults.inject(Some(("/b", 2))), Some(Injected::ServerError { status: 500 }));
+    }
+}

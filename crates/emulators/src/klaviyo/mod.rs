@@ -1,0 +1,32 @@
+//! The Klaviyo emulator: profiles with custom properties and consent,
+//! lists and memberships, subscribe / unsubscribe / suppress and bulk import
+//! jobs, events and metrics, under `/api/`, as JSON:API documents.
+//!
+//! Choices where `shared/platforms/klaviyo.md` marks a fact unconfirmed: a
+//! missing key is 401 `not_authenticated`; a missing or malformed
+//! `revision` header, or a revision older than 2023-01-24 or later than
+//! today, is 400 `invalid` with `source.parameter` `revision`; a bad email is
+//! 400 `invalid` with detail "Invalid email address" pointing at the email
+//! attribute; a bulk import body over 5 MB is 413 `payload_too_large`; event
+//! ids are ULID-shaped like profile ids; metric ids are 6 characters like
+//! list ids. Jobs take effect when they are submitted; a job then reports
+//! `queued`, `processing` and `complete` on successive reads, so clients
+//! exercise their polling. Revisions from 2026-01-15 on use the 750/min L
+//! tier; revisions from 2026-07-15 on accept `page[size]` up to 1000 on
+//! events (older ones return a fixed 200), 400 event property keys (300
+//! before) and event times after 1990 (2000 before).
+
+mod errors;
+mod filter;
+mod jobs;
+mod model;
+mod routes;
+mod seed;
+mod state;
+mod write;
+
+pub use model::{Consent, Profile, Suppression};
+pub use state::KlaviyoState;
+
+pub(crate) use errors::{server_error, throttled};
+pub(crate) use routes::{page_index, router};

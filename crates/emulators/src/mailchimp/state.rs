@@ -1,0 +1,79 @@
+//! [`MailchimpState`]: the store shared by the handlers and by tests.
+
+use std::sync::{Arc, RwLock};
+
+use super::model::{Member, Store, subscriber_hash};
+use super::seed;
+use super::write::path_hash;
+use crate::EmulatorConfig;
+use crate::sync::read;
+
+/// A handle on a Mailchimp emulator's data. Accessors return snapshots
+/// (clones) taken under the read lock.
+#[derive(Debug, Clone)]
+pub struct MailchimpState {
+    store: Arc<RwLock<Store>>,
+}
+
+/// An audience as seen from a test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSummary {
+    /// The audience's id.
+    pub id: String,
+    /// The audience's name.
+    pub name: String,
+    /// Members of every status, archived included.
+    pub member_count: usize,
+}
+
+impl MailchimpState {
+    pub(crate) fn seeded(config: &EmulatorConfig) -> Self {
+        MailchimpState { store: Arc::new(RwLock::new(seed::store(config))) }
+    }
+
+    pub(crate) fn store(&self) -> &Arc<RwLock<Store>> {
+        &self.store
+    }
+
+    /// The API key the emulator accepts (`<hex>-us21`).
+    pub fn api_key(&self) -> String {
+        read(&self.store).api_key.clone()
+    }
+
+    /// Every audience, in creation order.
+    pub fn lists(&self) -> Vec<ListSummary> {
+        read(&self.store)
+            .lists
+            .iter()
+            .map(|list| ListSummary { id: list.id.clone(), name: list.name.clone(), member_count: list.members.len() })
+            .collect()
+    }
+
+    /// Every member of an audience, archived ones included, in the order the
+    /// API lists them.
+    pub fn members(&self, list_id: &str) -> Vec<Member> {
+        read(&self.store).list(list_id).map(|list| list.members.clone()).unwrap_or_default()
+    }
+
+    /// One member, by address or subscriber hash.
+    pub fn member(&self, list_id: &str, email_or_hash: &str) -> Option<Member> {
+        let hash = path_hash(email_or_hash);
+        read(&self.store).list(list_id).and_then(|list| list.member(&hash).cloned())
+    }
+
+    /// Members over all audiences (an address on two audiences counts twice).
+    pub fn member_count(&self) -> usize {
+        read(&self.store).lists.iter().map(|list| list.members.len()).sum()
+    }
+
+    /// Ids of every campaign, oldest first.
+    pub fn campaign_ids(&self) -> Vec<String> {
+        read(&self.store).campaigns.iter().map(|campaign| campaign.id.clone()).collect()
+    }
+
+    /// The subscriber hash of an address: lowercase hex MD5 of the trimmed,
+    /// lowercased address.
+    pub fn subscriber_hash(email: &str) -> String {
+        subscriber_hash(email)
+    }
+}
