@@ -76,7 +76,7 @@ pub(crate) fn run(kit: &Kit) -> Report {
     report.record("metadata is valid", metadata_is_valid(&metadata));
     report.record("bad config is refused with a clear error", bad_config_is_refused(kit, &metadata));
     for stream in metadata.streams.iter().filter(|stream| stream.direction.can_write()) {
-        let records = samples::records(stream.entity, 3 * kit.batch_size as usize + 2);
+        let records = samples::records(stream.entity, 3 * kit.batch_size as usize + 2, &kit.email_domain);
         report.record(
             format!("stream `{}`: the same batch twice creates nothing twice", stream.name),
             writes_are_idempotent(kit, &stream.name, &records),

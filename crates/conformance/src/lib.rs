@@ -44,6 +44,7 @@ pub struct Kit {
     bad_config: String,
     batch_size: u32,
     max_resume_points: usize,
+    email_domain: String,
 }
 
 impl Kit {
@@ -57,6 +58,7 @@ impl Kit {
             bad_config: "[]".to_owned(),
             batch_size: 7,
             max_resume_points: 40,
+            email_domain: samples::EMAIL_DOMAIN.to_owned(),
         }
     }
 
@@ -70,6 +72,13 @@ impl Kit {
     /// short stream crosses many batch boundaries).
     pub fn batch_size(mut self, records: u32) -> Kit {
         self.batch_size = records.max(1);
+        self
+    }
+
+    /// The domain of the sample records' email addresses (default
+    /// `example.org`), for platforms that refuse reserved domains as fake.
+    pub fn email_domain(mut self, domain: &str) -> Kit {
+        domain.clone_into(&mut self.email_domain);
         self
     }
 

@@ -17,8 +17,13 @@ const NAMES: [&str; 4] = ["Zoë", "José", "美咲", "Дмитрий"];
 /// Text that breaks naive CSV and JSON writers.
 const AWKWARD: &str = "O'Brien, \"Jr\"\nline two";
 
-/// `count` distinct records of `entity`, with UTF-8 text and typed custom fields.
-pub(crate) fn records(entity: EntityKind, count: usize) -> Vec<Record> {
+/// The domain of the samples' email addresses, unless the kit is told another.
+pub(crate) const EMAIL_DOMAIN: &str = "example.org";
+
+/// `count` distinct records of `entity`, with UTF-8 text and typed custom
+/// fields; email addresses are at `email_domain` (a platform may refuse the
+/// reserved `example.org` as fake).
+pub(crate) fn records(entity: EntityKind, count: usize, email_domain: &str) -> Vec<Record> {
     (0..count)
         .map(|index| {
             let updated_at = Utc.timestamp_opt(1_767_225_600 + index as i64, 0).single().unwrap_or_default();
@@ -26,7 +31,15 @@ pub(crate) fn records(entity: EntityKind, count: usize) -> Vec<Record> {
                 Record::new("conformance", format!("k{index}"), updated_at, body(entity, index, updated_at));
             record.custom_fields.insert("score".into(), CustomValue::Decimal(Decimal::new(index as i64 * 125, 2)));
             record.custom_fields.insert("tags".into(), CustomValue::List(vec![CustomValue::Text("vip".into())]));
-            record
+            if email_domain.eq_ignore_ascii_case(EMAIL_DOMAIN) {
+                return record;
+            }
+            // Addresses only: a URL's host has no `@` before it.
+            let json = serde_json::to_string(&record).unwrap_or_default();
+            let moved = json
+                .replace("@Example.org", &format!("@{email_domain}"))
+                .replace("@example.org", &format!("@{email_domain}"));
+            serde_json::from_str(&moved).unwrap_or(record)
         })
         .collect()
 }
@@ -266,7 +279,7 @@ mod tests {
     #[test]
     fn every_kind_has_distinct_records_of_its_kind() {
         for &kind in EntityKind::ALL {
-            let samples = records(kind, 5);
+            let samples = records(kind, 5, EMAIL_DOMAIN);
             assert!(samples.iter().all(|record| record.entity.kind() == kind), "{}", kind.as_str());
             let bodies: HashSet<String> =
                 samples.iter().map(|record| serde_json::to_string(&record.entity).unwrap()).collect();
