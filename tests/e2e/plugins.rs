@@ -9,9 +9,12 @@ fn list_json_shows_every_workspace_plugin_with_kind_streams_and_versions() {
     assert!(output.status.success(), "{stderr}");
     let plugins: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("a JSON array");
     let names: Vec<&str> = plugins.iter().filter_map(|plugin| plugin["name"].as_str()).collect();
-    for expected in ["generator", "jsonl"] {
+    // Every plugin of the workspace loads into one process: none is skipped
+    // (each brings its own allocator and runtime, and must leave room for the next).
+    for expected in ["csv", "generator", "jsonl", "mailchimp", "sqlite-archive"] {
         assert!(names.contains(&expected), "{expected} missing from {names:?}");
     }
+    assert!(!stderr.contains("skipped"), "{stderr}");
     for plugin in &plugins {
         assert_eq!(plugin["abi_version"], 1, "{plugin}");
         assert_eq!(plugin["schema_version"], "1.0", "{plugin}");

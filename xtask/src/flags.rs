@@ -25,9 +25,41 @@ pub enum Command {
     Ci,
     /// Build everything and run the sample migration in `examples/esp-to-archive/`.
     Demo,
-    /// Build the release plugins and run the boundary benchmark: records/s
-    /// through loaded plugins and linked in-process, their ratio, the machine.
-    Bench,
+    /// Benchmarks, never run in CI. `boundary`: records/s through loaded
+    /// plugins and linked in-process, their ratio. `load`: a generated messy
+    /// contacts CSV migrated by the release `cutover` (csv → sqlite-archive)
+    /// against `sqlite3 .import`, dlt and sling: rows/s, ratios, peak RSS.
+    /// Both by default; each prints the machine.
+    Bench(Bench),
+}
+
+/// Flags of `cargo xtask bench`.
+#[derive(Debug, Args)]
+pub struct Bench {
+    /// Which benchmark to run.
+    #[arg(value_enum, default_value_t = BenchMode::All)]
+    pub mode: BenchMode,
+    /// Rows in the CSV that every tool loads, for the rows/s table.
+    #[arg(long, env = "CUTOVER_BENCH_ROWS", default_value_t = 1_000_000)]
+    pub rows: u64,
+    /// Also measure cutover's peak RSS on 10,000,000 rows (a ~1 GB file,
+    /// minutes of run time); without it the memory table has 100k and 1M.
+    #[arg(long, env = "CUTOVER_BENCH_10M")]
+    pub with_10m: bool,
+    /// Leave out dlt and sling (no virtualenv, no pip).
+    #[arg(long)]
+    pub no_python: bool,
+}
+
+/// What `cargo xtask bench` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchMode {
+    /// Both benchmarks, boundary first.
+    All,
+    /// The plugin boundary (`host/benches/boundary.rs`).
+    Boundary,
+    /// The end-to-end load of a CSV file into SQLite, against other tools.
+    Load,
 }
 
 /// Flags of `cargo xtask plugins`.

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         flags::Command::NewPlugin(new_plugin) => new_plugin::run(&new_plugin),
         flags::Command::Ci => ci::run(),
         flags::Command::Demo => demo::run(),
-        flags::Command::Bench => bench::run(),
+        flags::Command::Bench(bench) => bench::run(&bench),
     };
     match outcome {
         Ok(code) => code,

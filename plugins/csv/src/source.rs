@@ -71,8 +71,14 @@ impl<R> Capture<R> {
         self.captured.get(from..to).unwrap_or_default()
     }
 
+    /// Lets go of what precedes `offset`. Dropping moves what is kept to the
+    /// front, so it waits until the dead part is at least as long as the
+    /// live one: each byte is moved about once, not once per row after it.
     fn forget_before(&mut self, offset: u64) {
         let drop = (offset.saturating_sub(self.captured_from) as usize).min(self.captured.len());
+        if drop * 2 < self.captured.len() {
+            return;
+        }
         self.captured.drain(..drop);
         self.captured_from += drop as u64;
     }
@@ -267,10 +273,24 @@ impl StreamReader {
         layout.to_record(&cells, &self.settings.platform, self.fallback_updated_at)
     }
 
-    /// How many rows the file holds after its header.
-    pub(crate) fn count_rows(mut self) -> Result<u64, PluginError> {
+    /// How many rows the file holds after its header. Counted by a plain csv
+    /// reader from the first row: nothing is captured or decoded.
+    pub(crate) fn count_rows(self) -> Result<u64, PluginError> {
+        let mut file = File::open(&self.path).map_err(|error| io_error(&self.path, "cannot open", &error))?;
+        file.seek(SeekFrom::Start(self.data_start.offset))
+            .map_err(|error| io_error(&self.path, "cannot seek in", &error))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .buffer_capacity(1 << 16)
+            .from_reader(file);
+        let mut record = csv::ByteRecord::new();
         let mut count = 0;
-        while self.rows.next(&self.path)?.is_some() {
+        while reader
+            .read_byte_record(&mut record)
+            .map_err(|error| PluginError::new(ErrorCode::Io, format!("cannot read {}: {error}", self.path.display())))?
+        {
             count += 1;
         }
         Ok(count)
