@@ -79,7 +79,7 @@ pub(crate) fn run(kit: &Kit) -> Report {
         let records = samples::records(stream.entity, 3 * kit.batch_size as usize + 2, &kit.email_domain);
         report.record(
             format!("stream `{}`: the same batch twice creates nothing twice", stream.name),
-            writes_are_idempotent(kit, &stream.name, &records),
+            writes_are_idempotent(kit, &metadata, &stream.name, records),
         );
     }
     for stream in metadata.streams.iter().filter(|stream| stream.direction.can_read()) {
@@ -146,9 +146,16 @@ fn bad_config_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), Str
     }
 }
 
-fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<(), String> {
+fn writes_are_idempotent(
+    kit: &Kit,
+    metadata: &PluginMetadata,
+    stream: &str,
+    mut records: Vec<Record>,
+) -> Result<(), String> {
     let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
     let outcome = (|| {
+        write_referenced_records(kit, handle, metadata, &mut records)?;
+        let records = records.as_slice();
         let first = kit
             .client
             .write(handle, stream, records)
@@ -181,6 +188,56 @@ fn writes_are_idempotent(kit: &Kit, stream: &str, records: &[Record]) -> Result<
     })();
     let closed = kit.client.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
     outcome.and(closed)
+}
+
+/// Writes first the sample records that `records` reference in the plugin's
+/// other destination streams, and points the references at their target ids,
+/// as the host does through its id map: a platform that checks references
+/// (a subscription's list must exist) then sees real ones. References to
+/// kinds the plugin does not write, or to the stream's own kind, are left.
+fn write_referenced_records(
+    kit: &Kit,
+    handle: cutover_abi::ffi::Handle,
+    metadata: &PluginMetadata,
+    records: &mut [Record],
+) -> Result<(), String> {
+    let own: HashSet<_> = records.iter().map(|record| record.entity.kind()).collect();
+    let kinds: std::collections::BTreeSet<_> = records
+        .iter()
+        .flat_map(|record| record.entity.references())
+        .map(|(_, reference)| reference.entity)
+        .filter(|kind| !own.contains(kind))
+        .collect();
+    for kind in kinds {
+        let Some(target) = metadata.streams.iter().find(|stream| stream.entity == kind && stream.direction.can_write())
+        else {
+            continue;
+        };
+        let referenced = samples::records(kind, records.len(), &kit.email_domain);
+        let outcomes = kit
+            .client
+            .write(handle, &target.name, &referenced)
+            .map_err(|error| format!("writing the `{}` records referenced: {}", target.name, describe_error(&error)))?;
+        let targets: std::collections::HashMap<_, _> = outcomes
+            .into_iter()
+            .filter_map(|outcome| match outcome.result {
+                WriteResult::Created { target_id }
+                | WriteResult::Updated { target_id }
+                | WriteResult::Unchanged { target_id } => Some((outcome.source_id, target_id)),
+                WriteResult::Rejected { .. } => None,
+            })
+            .collect();
+        for record in records.iter_mut() {
+            for (_, reference) in record.entity.references_mut() {
+                if reference.entity == kind
+                    && let Some(target_id) = targets.get(&reference.source_id)
+                {
+                    reference.source_id = target_id.clone();
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every item a read gives, in order: records by content, rejects by location.

@@ -1,0 +1,271 @@
+//! The `profiles` stream: `GET /api/profiles` (100 a page, in id order) as
+//! contacts; written as upserts, found by email first. Profiles found by
+//! email are compared before writing (one lookup per 50 addresses), so a
+//! record Klaviyo already holds is `unchanged` without a write; the rest go
+//! through `POST /api/profile-bulk-import-jobs` (10,000 profiles, 5 MB a
+//! job, its import errors rejecting their records) when there are many, or
+//! `POST /api/profile-import` one by one when there are few.
+
+use super::{PagePosition, map_items, outcome, parse_cursor, read_page, rejected, render_cursor};
+use crate::client::{Api, Endpoint, is_record_error, profile_email, reject_reason, resource_id};
+use crate::mapping::{profile_attributes, profile_holds, profile_record};
+use cutover_http::{PageStyle, Paginator, Request};
+use cutover_sdk::prelude::*;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// Most profiles Klaviyo gives per page.
+const PAGE_SIZE: usize = 100;
+
+/// Reads profiles after `cursor`.
+pub(crate) async fn read(api: &Api, cursor: Option<&str>, max: usize) -> Result<ReadBatch, PluginError> {
+    let position: PagePosition = parse_cursor(cursor)?;
+    let paginator = Paginator::json_api(Request::get("api/profiles"), max.clamp(1, PAGE_SIZE) as u32);
+    let page = read_page(api, Endpoint::ReadProfiles, &paginator, position, max).await?;
+    let mut batch = ReadBatch::default();
+    map_items(&mut batch, "profile", &page.items, profile_record);
+    batch.next_cursor = Some(render_cursor(&page.next)?);
+    batch.done = page.done;
+    Ok(batch)
+}
+
+/// Writes contacts as profiles: those Klaviyo already holds as written are
+/// `unchanged`; the rest go through a bulk import job when there are at
+/// least [`BULK_FROM`] of them, else one `POST /api/profile-import` each.
+pub(crate) async fn write(api: &Api, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+    let planned: Vec<Result<Map<String, Value>, RejectReason>> = records.iter().map(profile_attributes).collect();
+    let emails: Vec<String> = planned
+        .iter()
+        .filter_map(|attributes| attributes.as_ref().ok()?.get("email")?.as_str().map(str::to_owned))
+        .collect();
+    let existing = api.profiles_by_email(&emails, false).await?;
+    let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
+    let mut pending = Vec::new();
+    for (position, attributes) in planned.into_iter().enumerate() {
+        let attributes = match attributes {
+            Ok(attributes) => attributes,
+            Err(reason) => {
+                results[position] = Some(WriteResult::Rejected { reason });
+                continue;
+            }
+        };
+        let current = email_key(&attributes).and_then(|email| existing.get(&email));
+        if let Some(current) = current
+            && profile_holds(current, &attributes)
+            && let Some(id) = resource_id(current)
+        {
+            results[position] = Some(WriteResult::Unchanged { target_id: id.into() });
+            continue;
+        }
+        pending.push(Pending { position, attributes, existing: current.and_then(resource_id).map(str::to_owned) });
+    }
+    if pending.len() >= BULK_FROM {
+        bulk_import(api, &pending, &mut results).await?;
+    } else {
+        import_one_by_one(api, &records, pending, &mut results).await?;
+    }
+    Ok(records
+        .iter()
+        .zip(results)
+        .map(|(record, result)| match result {
+            Some(result) => outcome(&record.source_id, result),
+            None => rejected(&record.source_id, RejectReason::new("internal", "no outcome: a plugin bug")),
+        })
+        .collect())
+}
+
+/// Records from this many profiles to write on go through a bulk import
+/// job; Klaviyo advises against bulk imports of small batches.
+pub(crate) const BULK_FROM: usize = 100;
+/// Profiles per bulk import job.
+const BULK_CAP: usize = 10_000;
+/// Bytes of profiles per bulk import job: under the 5 MB cap, with room
+/// for the envelope.
+const BULK_BYTES: usize = 4_800_000;
+/// Bytes one profile of a bulk import may take (2026 spec: 100 KB).
+const PROFILE_BYTES: usize = 100 * 1024;
+/// Where the bulk import jobs are.
+const IMPORT_JOBS: &str = "api/profile-bulk-import-jobs";
+
+/// A profile to write.
+struct Pending {
+    /// The record's position in the batch.
+    position: usize,
+    attributes: Map<String, Value>,
+    /// The id of the profile it updates, when Klaviyo has it already.
+    existing: Option<String>,
+}
+
+fn email_key(attributes: &Map<String, Value>) -> Option<String> {
+    attributes.get("email").and_then(Value::as_str).map(|email| email.trim().to_lowercase())
+}
+
+async fn import_one_by_one(
+    api: &Api,
+    records: &[Record],
+    pending: Vec<Pending>,
+    results: &mut [Option<WriteResult>],
+) -> Result<(), PluginError> {
+    let mut written: HashMap<String, String> = HashMap::new();
+    for item in pending {
+        let source_id = records[item.position].source_id.as_str();
+        // The same address twice in a batch: the second updates the first.
+        let existing =
+            item.existing.or_else(|| email_key(&item.attributes).and_then(|email| written.get(&email).cloned()));
+        match api.import_profile(existing.as_deref(), &item.attributes).await {
+            Ok((profile, created)) => {
+                let Some(id) = resource_id(&profile).map(str::to_owned) else {
+                    return Err(PluginError::new(
+                        ErrorCode::Network,
+                        "POST /api/profile-import answered without the profile's id",
+                    )
+                    .for_record(source_id));
+                };
+                if let Some(email) = profile_email(&profile) {
+                    written.insert(email, id.clone());
+                }
+                let target_id = id.into();
+                results[item.position] =
+                    Some(if created { WriteResult::Created { target_id } } else { WriteResult::Updated { target_id } });
+            }
+            Err(error) if is_record_error(&error) => {
+                results[item.position] = Some(WriteResult::Rejected { reason: reject_reason(&error) });
+            }
+            Err(error) => return Err(PluginError::from(error).for_record(source_id)),
+        }
+    }
+    Ok(())
+}
+
+/// Writes `pending` through bulk import jobs of at most [`BULK_CAP`]
+/// profiles and [`BULK_BYTES`], each waited for; its import errors reject
+/// their records, and the profiles it reports give the new ids.
+async fn bulk_import(api: &Api, pending: &[Pending], results: &mut [Option<WriteResult>]) -> Result<(), PluginError> {
+    let mut next = 0;
+    while next < pending.len() {
+        let mut members = Vec::new();
+        let mut profiles = Vec::new();
+        let mut bytes = 0;
+        while next < pending.len() && members.len() < BULK_CAP {
+            let item = &pending[next];
+            let mut profile = json!({"type": "profile", "attributes": item.attributes});
+            if let (Some(id), Some(object)) = (&item.existing, profile.as_object_mut()) {
+                object.insert("id".into(), Value::from(id.as_str()));
+            }
+            let size = profile.to_string().len();
+            if size > PROFILE_BYTES {
+                results[item.position] = Some(WriteResult::Rejected {
+                    reason: RejectReason::new(
+                        "too_large",
+                        format!("the profile takes {size} bytes; klaviyo takes at most {PROFILE_BYTES}"),
+                    ),
+                });
+                next += 1;
+                continue;
+            }
+            if bytes + size > BULK_BYTES && !members.is_empty() {
+                break;
+            }
+            bytes += size + 1;
+            profiles.push(profile);
+            members.push(next);
+            next += 1;
+        }
+        if !members.is_empty() {
+            import_job(api, pending, &members, profiles, results).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn import_job(
+    api: &Api,
+    pending: &[Pending],
+    members: &[usize],
+    profiles: Vec<Value>,
+    results: &mut [Option<WriteResult>],
+) -> Result<(), PluginError> {
+    let body = json!({"data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": profiles}}}});
+    let response = match api.write(Endpoint::BulkImport, Request::post(IMPORT_JOBS), &body).await {
+        Ok(response) => response,
+        Err(error) if is_record_error(&error) => {
+            let reason = reject_reason(&error);
+            for member in members {
+                results[pending[*member].position] = Some(WriteResult::Rejected { reason: reason.clone() });
+            }
+            return Ok(());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let job: Value = response.json()?;
+    let Some(job_id) = job.pointer("/data/id").and_then(Value::as_str) else {
+        return Err(PluginError::new(ErrorCode::Network, "klaviyo answered a bulk import without a job id"));
+    };
+    api.wait_for_job(Endpoint::BulkImport, IMPORT_JOBS, job_id).await?;
+    let client = api.client(Endpoint::BulkImport)?;
+
+    let mut refused: HashMap<usize, RejectReason> = HashMap::new();
+    let style = PageStyle::NextLink { next_pointer: "/links/next".into(), size_param: None };
+    let mut errors = Paginator::new(Request::get(format!("{IMPORT_JOBS}/{job_id}/import-errors")), style, "/data", 100);
+    while let Some(page) = errors.next_page(client).await? {
+        for error in &page.items {
+            let attributes = error.get("attributes").unwrap_or(error);
+            let index = attributes
+                .pointer("/source/pointer")
+                .and_then(Value::as_str)
+                .and_then(|pointer| pointer.strip_prefix("/data/attributes/profiles/data/"))
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|index| index.parse::<usize>().ok());
+            let code = attributes.get("code").and_then(Value::as_str).unwrap_or("import_error");
+            let detail = attributes.get("detail").and_then(Value::as_str).unwrap_or("klaviyo refused the profile");
+            if let Some(index) = index {
+                refused.insert(index, RejectReason::new(code, format!("bulk import job {job_id}: {detail}")));
+            }
+        }
+    }
+
+    let mut ids: HashMap<(&str, String), String> = HashMap::new();
+    let mut imported = Paginator::json_api(Request::get(format!("{IMPORT_JOBS}/{job_id}/profiles")), 100);
+    while let Some(page) = imported.next_page(client).await? {
+        for profile in &page.items {
+            let Some(id) = resource_id(profile) else { continue };
+            for key in ["email", "phone_number", "external_id"] {
+                if let Some(value) = profile.pointer(&format!("/attributes/{key}")).and_then(Value::as_str) {
+                    ids.insert((key, value.trim().to_lowercase()), id.to_owned());
+                }
+            }
+        }
+    }
+
+    let mut seen: HashSet<String> = HashSet::new();
+    for (index, member) in members.iter().enumerate() {
+        let item = &pending[*member];
+        if let Some(reason) = refused.remove(&index) {
+            results[item.position] = Some(WriteResult::Rejected { reason });
+            continue;
+        }
+        let found = ["email", "phone_number", "external_id"].into_iter().find_map(|key| {
+            let value = item.attributes.get(key)?.as_str()?.trim().to_lowercase();
+            ids.get(&(key, value)).cloned()
+        });
+        let id = item.existing.clone().or(found);
+        results[item.position] = Some(match id {
+            Some(id) => {
+                let first = seen.insert(id.clone());
+                let target_id = id.into();
+                if item.existing.is_none() && first {
+                    WriteResult::Created { target_id }
+                } else {
+                    WriteResult::Updated { target_id }
+                }
+            }
+            None => WriteResult::Rejected {
+                reason: RejectReason::new(
+                    "not_applied",
+                    format!("bulk import job {job_id} completed without reporting this profile"),
+                ),
+            },
+        });
+    }
+    Ok(())
+}

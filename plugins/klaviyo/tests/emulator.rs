@@ -1,0 +1,443 @@
+//! The klaviyo plugin against the Klaviyo emulator: paged reads, idempotent
+//! writes, consent that stays as strong as it was, and rate-limit storms.
+
+use chrono::{TimeZone, Utc};
+use cutover_emulators::{Emulator, EmulatorConfig, FaultConfig, Platform, RunningEmulator};
+use cutover_plugin_klaviyo::Klaviyo;
+use cutover_sdk::prelude::*;
+use cutover_sdk::schema::{
+    Consent, ConsentState, ConsentStatus, EngagementEvent, EngagementKind, Membership, Reference,
+};
+use std::collections::{BTreeMap, HashSet};
+
+/// A running emulator; dropping it stops it.
+pub struct Harness {
+    pub emulator: RunningEmulator,
+    // Declared last: dropped after the emulator it serves.
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Harness {
+    /// An emulator seeded with `profiles` profiles.
+    pub fn start(profiles: usize) -> Harness {
+        Harness::with(EmulatorConfig::new(7, profiles))
+    }
+
+    /// An emulator started with `config`.
+    pub fn with(config: EmulatorConfig) -> Harness {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a test runtime");
+        let emulator = runtime.block_on(Emulator::start(Platform::Klaviyo, config)).expect("the emulator starts");
+        Harness { emulator, _runtime: runtime }
+    }
+
+    /// The plugin's config for this emulator.
+    pub fn config(&self) -> String {
+        serde_json::json!({"api_key": self.emulator.api_key, "base_url": self.emulator.base_url}).to_string()
+    }
+
+    /// The plugin, opened on this emulator.
+    pub fn open(&self) -> Klaviyo {
+        let config = serde_json::from_str(&self.config()).expect("a valid config");
+        Klaviyo::open(config, &Context::new(std::path::PathBuf::new())).expect("the plugin opens")
+    }
+}
+
+/// Every record of `stream`, read in batches of `batch`.
+pub fn read_all(plugin: &mut Klaviyo, stream: &str, batch: usize) -> (Vec<Record>, Vec<SourceReject>) {
+    let mut records = Vec::new();
+    let mut rejects = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let read = Source::read(plugin, stream, cursor.as_deref(), batch).expect("a read");
+        assert!(read.records.len() + read.rejects.len() <= batch);
+        records.extend(read.records);
+        rejects.extend(read.rejects);
+        if read.done {
+            return (records, rejects);
+        }
+        cursor = read.next_cursor;
+    }
+}
+
+/// The results of a write, by name.
+pub fn results(outcomes: &[WriteOutcome]) -> Vec<&'static str> {
+    outcomes.iter().map(|outcome| outcome.result.as_str()).collect()
+}
+
+#[test]
+fn seeded_profiles_are_read_in_pages_and_resume_from_any_cursor() {
+    let harness = Harness::start(230);
+    let mut plugin = harness.open();
+    let (records, rejects) = read_all(&mut plugin, "profiles", 40);
+    assert_eq!(records.len() + rejects.len(), 230);
+    let ids: HashSet<&str> = records.iter().map(|record| record.source_id.as_str()).collect();
+    assert_eq!(ids.len(), records.len(), "no profile is read twice");
+    assert!(records.iter().all(|record| matches!(record.entity, Entity::Contact(_))));
+    assert!(records.iter().any(|record| !record.custom_fields.is_empty()), "custom properties are kept");
+
+    // A cursor from the middle of a page, resumed by another instance with
+    // another batch size, gives exactly the rest.
+    let first = Source::read(&mut plugin, "profiles", None, 33).unwrap();
+    let mut other = harness.open();
+    let mut rest = Vec::new();
+    let mut cursor = first.next_cursor.clone();
+    loop {
+        let batch = Source::read(&mut other, "profiles", cursor.as_deref(), 50).unwrap();
+        rest.extend(batch.records);
+        if batch.done {
+            break;
+        }
+        cursor = batch.next_cursor;
+    }
+    let expected: Vec<&str> = records[33..].iter().map(|record| record.source_id.as_str()).collect();
+    let got: Vec<&str> = rest.iter().map(|record| record.source_id.as_str()).collect();
+    assert_eq!(got, expected);
+}
+
+fn contact(id: &str, email: &str, plan: &str) -> Record {
+    let mut record = Record::new(
+        "mailchimp",
+        id,
+        Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+        Entity::Contact(Contact { email: Some(email.into()), first_name: Some("Zoë".into()), ..Contact::default() }),
+    );
+    record.custom_fields.insert("plan".into(), CustomValue::Text(plan.into()));
+    record.custom_fields.insert("visits".into(), CustomValue::Integer(3));
+    record
+}
+
+#[test]
+fn profiles_are_upserted_once_and_compared_before_writing() {
+    let harness = Harness::start(5);
+    let mut plugin = harness.open();
+    let batch = vec![contact("a", "Ada@Example.org", "pro"), contact("b", "bob@example.org", "free")];
+    let first = plugin.write("profiles", batch.clone()).unwrap();
+    assert_eq!(results(&first), ["created", "created"]);
+    assert_eq!(results(&plugin.write("profiles", batch).unwrap()), ["unchanged", "unchanged"]);
+    let changed = plugin.write("profiles", vec![contact("b", "bob@example.org", "business")]).unwrap();
+    assert_eq!(results(&changed), ["updated"]);
+
+    let state = harness.emulator.klaviyo().unwrap();
+    let bob = state.profile_by_email("bob@example.org").unwrap();
+    assert_eq!(bob.properties["plan"], serde_json::json!("business"));
+    assert_eq!(bob.properties["visits"], serde_json::json!(3));
+    assert_eq!(bob.email_consent.consent, "NEVER_SUBSCRIBED", "a profile write never grants consent");
+
+    let invalid = plugin.write("profiles", vec![contact("c", "not-an-email", "free")]).unwrap();
+    match &invalid[0].result {
+        WriteResult::Rejected { reason } => {
+            assert_eq!(reason.code, "invalid");
+            assert!(reason.message.contains("Invalid email address"), "{}", reason.message);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn many_profiles_go_through_a_bulk_import_job_with_per_record_outcomes() {
+    let harness = Harness::start(5);
+    let state = harness.emulator.klaviyo().expect("a klaviyo emulator");
+    let before = state.profile_count();
+    let mut batch: Vec<Record> =
+        (0..130).map(|index| contact(&format!("c{index}"), &format!("bulk{index}@example.org"), "pro")).collect();
+    batch[17] = contact("c17", "bulk17-at-example.org", "pro");
+    let mut plugin = harness.open();
+    let first = plugin.write("profiles", batch.clone()).unwrap();
+    let mut expected = vec!["created"; 130];
+    expected[17] = "rejected";
+    assert_eq!(results(&first), expected, "{:?}", first[17]);
+    match &first[17].result {
+        WriteResult::Rejected { reason } => assert_eq!(reason.code, "invalid", "{}", reason.message),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state.profile_count(), before + 129);
+    let target = match &first[3].result {
+        WriteResult::Created { target_id } => target_id.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(state.profile_by_email("bulk3@example.org").map(|profile| profile.id), Some(target));
+
+    let second = plugin.write("profiles", batch).unwrap();
+    let mut expected = vec!["unchanged"; 130];
+    expected[17] = "rejected";
+    assert_eq!(results(&second), expected);
+}
+
+fn membership(id: &str, list_id: &str, email: &str, status: ConsentStatus) -> Record {
+    let changed_at = Utc.with_ymd_and_hms(2024, 3, 1, 12, 0, 0).unwrap();
+    Record::new(
+        "mailchimp",
+        id,
+        changed_at,
+        Entity::Membership(Membership {
+            list: Some(Reference::new(EntityKind::List, list_id)),
+            email: Some(email.into()),
+            consent: Consent {
+                email: Some(ConsentState {
+                    status,
+                    source: Some("signup form".into()),
+                    method: Some("single_opt_in".into()),
+                    changed_at: Some(changed_at),
+                    ip: None,
+                }),
+                ..Consent::default()
+            },
+            ..Membership::default()
+        }),
+    )
+}
+
+/// Email consent of the memberships of `list_id` read back, by email.
+fn consent_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, ConsentStatus> {
+    let mut plugin = harness.open();
+    let (records, rejects) = read_all(&mut plugin, "subscriptions", 25);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    records
+        .into_iter()
+        .filter_map(|record| match record.entity {
+            Entity::Membership(membership)
+                if membership.list.as_ref().is_some_and(|list| list.source_id == list_id) =>
+            {
+                Some((membership.email?.to_string(), membership.consent.email?.status))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn written_consent_reads_back_as_strong_as_it_was() {
+    let harness = Harness::start(8);
+    let state = harness.emulator.klaviyo().unwrap();
+    let (list_id, _) = state.lists().into_iter().next().unwrap();
+    let statuses = [
+        ConsentStatus::Subscribed,
+        ConsentStatus::Pending,
+        ConsentStatus::NonSubscribed,
+        ConsentStatus::Unsubscribed,
+        ConsentStatus::Bounced,
+        ConsentStatus::Cleaned,
+        ConsentStatus::Suppressed,
+    ];
+    let batch: Vec<Record> = statuses
+        .iter()
+        .enumerate()
+        .map(|(index, status)| {
+            membership(&format!("m{index}"), &list_id, &format!("person{index}@example.org"), *status)
+        })
+        .collect();
+    let mut plugin = harness.open();
+    let first = plugin.write("subscriptions", batch.clone()).unwrap();
+    assert_eq!(results(&first), ["created"; 7], "{first:?}");
+    let again = plugin.write("subscriptions", batch).unwrap();
+    assert_eq!(results(&again), ["unchanged"; 7], "{again:?}");
+
+    let read_back = consent_read_back(&harness, &list_id);
+    let expected = [
+        ConsentStatus::Subscribed,
+        ConsentStatus::NonSubscribed,
+        ConsentStatus::NonSubscribed,
+        ConsentStatus::Unsubscribed,
+        ConsentStatus::Suppressed,
+        ConsentStatus::Suppressed,
+        ConsentStatus::Suppressed,
+    ];
+    for (index, (written, expected)) in statuses.iter().zip(expected).enumerate() {
+        let email = format!("person{index}@example.org");
+        assert_eq!(read_back.get(&email), Some(&expected), "{written:?} written for {email}");
+        assert_eq!(expected.is_suppression(), written.is_suppression(), "{written:?}");
+    }
+    let suppressed = state.profile_by_email("person6@example.org").unwrap();
+    assert!(suppressed.email_consent.suppression.iter().any(|item| item.reason == "USER_SUPPRESSED"));
+    assert!(!suppressed.email_consent.can_receive_email_marketing());
+
+    // A later subscription does not lift an unsubscribe or a suppression.
+    let resubscribe = vec![
+        membership("again3", &list_id, "person3@example.org", ConsentStatus::Subscribed),
+        membership("again6", &list_id, "person6@example.org", ConsentStatus::Subscribed),
+    ];
+    let refused = plugin.write("subscriptions", resubscribe).unwrap();
+    for outcome in &refused {
+        match &outcome.result {
+            WriteResult::Rejected { reason } => assert_eq!(reason.code, "suppressed_on_target"),
+            other => panic!("{other:?}"),
+        }
+    }
+    let read_back = consent_read_back(&harness, &list_id);
+    assert_eq!(read_back.get("person3@example.org"), Some(&ConsentStatus::Unsubscribed));
+    assert_eq!(read_back.get("person6@example.org"), Some(&ConsentStatus::Suppressed));
+
+    let unknown =
+        plugin.write("subscriptions", vec![membership("x", "NoSuch", "x@example.org", ConsentStatus::Subscribed)]);
+    match &unknown.unwrap()[0].result {
+        WriteResult::Rejected { reason } => assert_eq!(reason.code, "unknown_list"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn seeded_consent_reads_in_every_state() {
+    let harness = Harness::start(60);
+    let mut plugin = harness.open();
+    let (records, rejects) = read_all(&mut plugin, "subscriptions", 30);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    let statuses: HashSet<ConsentStatus> = records
+        .iter()
+        .filter_map(|record| match &record.entity {
+            Entity::Membership(membership) => membership.consent.email.as_ref().map(|state| state.status),
+            _ => None,
+        })
+        .collect();
+    for status in [ConsentStatus::Subscribed, ConsentStatus::Unsubscribed, ConsentStatus::Bounced] {
+        assert!(statuses.contains(&status), "{status:?} not in {statuses:?}");
+    }
+}
+
+fn event(id: &str, profile_id: &str, kind: EngagementKind, seconds: i64) -> Record {
+    let at = Utc.timestamp_opt(seconds, 0).single().expect("a valid time");
+    let mut record = Record::new(
+        "mailchimp",
+        id,
+        at,
+        Entity::EngagementEvent(EngagementEvent {
+            kind: Some(kind),
+            occurred_at: Some(at),
+            contact: Some(Reference::new(EntityKind::Contact, profile_id)),
+            url: (kind == EngagementKind::Click).then(|| "https://example.org/offer".into()),
+            ..EngagementEvent::default()
+        }),
+    );
+    record.custom_fields.insert("Subject".into(), CustomValue::Text("Spring sale".into()));
+    record
+}
+
+#[test]
+fn events_and_subscriptions_write_idempotently() {
+    let harness = Harness::start(6);
+    let state = harness.emulator.klaviyo().unwrap();
+    let profile_id = state.profiles()[0].id.clone();
+    let before = state.events_of(&profile_id).len();
+    let year_ago = Utc::now().timestamp() - 360 * 24 * 3600;
+    let batch = vec![
+        event("e1", &profile_id, EngagementKind::Sent, year_ago),
+        event("e2", &profile_id, EngagementKind::Open, year_ago + 600),
+        event("e3", &profile_id, EngagementKind::Click, year_ago + 660),
+    ];
+    let mut plugin = harness.open();
+    assert_eq!(results(&plugin.write("events", batch.clone()).unwrap()), ["created"; 3]);
+    assert_eq!(results(&plugin.write("events", batch.clone()).unwrap()), ["unchanged"; 3]);
+    // A fresh instance compares with what Klaviyo holds, not with memory.
+    assert_eq!(results(&harness.open().write("events", batch).unwrap()), ["unchanged"; 3]);
+    let events = state.events_of(&profile_id);
+    assert_eq!(events.len(), before + 3);
+    assert!(events.iter().any(|(metric, _, properties)| metric == "Clicked Email"
+        && properties["URL"] == serde_json::json!("https://example.org/offer")));
+
+    // Read back: the written click comes out as a click with its URL.
+    let (records, _) = read_all(&mut plugin, "events", 200);
+    let click = records
+        .iter()
+        .find_map(|record| match &record.entity {
+            Entity::EngagementEvent(event)
+                if event.kind == Some(EngagementKind::Click)
+                    && event.occurred_at.map(|at| at.timestamp()) == Some(year_ago + 660) =>
+            {
+                Some(event.clone())
+            }
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(click.url.as_deref(), Some("https://example.org/offer"));
+    assert_eq!(click.contact, Some(Reference::new(EntityKind::Contact, profile_id.as_str())));
+
+    // Memberships by contact id, as the host writes them after its id map.
+    let (list_id, _) = state.lists().into_iter().nth(1).unwrap();
+    let mut by_contact = membership("c1", &list_id, "ignored@example.org", ConsentStatus::NonSubscribed);
+    if let Entity::Membership(membership) = &mut by_contact.entity {
+        membership.email = None;
+        membership.contact = Some(Reference::new(EntityKind::Contact, profile_id.as_str()));
+    }
+    let expected = if state.list_members(&list_id).contains(&profile_id) { "unchanged" } else { "created" };
+    let first = plugin.write("subscriptions", vec![by_contact.clone()]).unwrap();
+    assert_eq!(results(&first), [expected]);
+    assert_eq!(results(&plugin.write("subscriptions", vec![by_contact]).unwrap()), ["unchanged"]);
+    assert!(state.list_members(&list_id).contains(&profile_id));
+}
+
+#[test]
+fn lists_are_written_by_name() {
+    let harness = Harness::start(3);
+    let mut plugin = harness.open();
+    let list = |id: &str, name: &str| {
+        Record::new(
+            "mailchimp",
+            id,
+            Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap(),
+            Entity::List(cutover_sdk::schema::List {
+                name: Some(name.into()),
+                double_opt_in: Some(false),
+                ..Default::default()
+            }),
+        )
+    };
+    let batch = vec![list("l1", "Spring buyers"), list("l2", "Webinar leads")];
+    let first = plugin.write("lists", batch.clone()).unwrap();
+    assert_eq!(results(&first), ["created", "unchanged"], "{first:?}");
+    assert_eq!(results(&harness.open().write("lists", batch).unwrap()), ["unchanged", "unchanged"]);
+    let names: Vec<String> = harness.emulator.klaviyo().unwrap().lists().into_iter().map(|(_, name)| name).collect();
+    assert_eq!(names.iter().filter(|name| *name == "Spring buyers").count(), 1);
+}
+
+#[test]
+fn a_storm_of_429s_is_waited_out() {
+    let harness = Harness::start(30);
+    harness.emulator.set_faults(FaultConfig { burst_429: 3, ..FaultConfig::default() });
+    let mut plugin = harness.open();
+    let (records, rejects) = read_all(&mut plugin, "profiles", 100);
+    assert_eq!(records.len() + rejects.len(), 30);
+    assert_eq!(harness.emulator.faults().burst_429, 0, "the storm was met and waited out");
+}
+
+#[test]
+fn a_failing_page_and_dropped_connections_are_retried() {
+    let harness = Harness::start(30);
+    let mut plugin = harness.open();
+    let (clean, _) = read_all(&mut plugin, "profiles", 10);
+    harness.emulator.set_faults(FaultConfig { fail_page_once: Some(1), drop_next: 2, ..FaultConfig::default() });
+    let (faulty, _) = read_all(&mut harness.open(), "profiles", 10);
+    assert_eq!(faulty, clean);
+    assert_eq!(harness.emulator.faults().drop_next, 0);
+}
+
+#[test]
+fn a_wrong_key_is_an_auth_error_and_check_says_so() {
+    let harness = Harness::start(1);
+    let config = serde_json::json!({"api_key": "pk_wrong", "base_url": harness.emulator.base_url});
+    let mut plugin = cutover_plugin_klaviyo::Klaviyo::open(
+        serde_json::from_value(config).unwrap(),
+        &Context::new(std::path::PathBuf::new()),
+    )
+    .unwrap();
+    let error = Source::read(&mut plugin, "lists", None, 10).unwrap_err();
+    assert_eq!(error.code, ErrorCode::Auth, "{error:?}");
+    assert_eq!(error.stream.as_deref(), Some("lists"));
+    assert!(!error.message.contains("pk_wrong"), "{}", error.message);
+    let report = plugin.check().unwrap();
+    assert!(!report.checks[0].ok);
+    assert!(harness.open().check().unwrap().checks[0].ok);
+
+    for (config, field) in [
+        (serde_json::json!({"api_key": "sk_live_123"}), "api_key"),
+        (serde_json::json!({"api_key": "pk_123", "revision": "last tuesday"}), "revision"),
+        (serde_json::json!({"api_key": "pk_123", "base_url": "ftp://a.klaviyo.com"}), "ftp"),
+    ] {
+        let opened = cutover_plugin_klaviyo::Klaviyo::open(
+            serde_json::from_value(config).unwrap(),
+            &Context::new(std::path::PathBuf::new()),
+        );
+        let error = opened.err().expect("the config is refused");
+        assert_eq!(error.code, ErrorCode::Config, "{error:?}");
+        assert!(error.message.contains(field), "{}", error.message);
+    }
+}
