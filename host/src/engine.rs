@@ -194,10 +194,17 @@ impl Transform<'_> {
                     Rewritten::Ready => {}
                     Rewritten::Deferred => {
                         count_consent(&mut read.consent, read_consent.as_ref(), &record);
+                        // Only a record with own-kind references can be rejected by
+                        // the second pass, and so needs its original kept.
+                        let original = if rewriter.references_own_kind(&record) {
+                            read.originals.raw(index).unwrap_or_default()
+                        } else {
+                            String::new()
+                        };
                         read.deferred.push(DeferredRecord {
                             source_id: source_id.to_string(),
                             record: serde_json::to_string(&record).unwrap_or_default(),
-                            original: read.originals.raw(index).unwrap_or_default(),
+                            original,
                         });
                         continue;
                     }

@@ -203,6 +203,7 @@ fn finish(report: &cutover_host::report::RunReport, config: &std::path::Path) ->
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format, &cli.log);
+    cutover_host::plugin::log_plugins_like_the_host(&cli.log, matches!(cli.log_format, LogFormat::Json));
     match run(cli) {
         Ok(status) => ExitCode::from(status),
         Err(report) => {

@@ -10,11 +10,20 @@
 use abi_stable::library::{AbiHeaderRef, LibraryError, ROOT_MODULE_LOADER_NAME_WITH_NUL};
 use cutover_abi::client::PluginClient;
 use cutover_abi::ffi::{Handle, PluginModRef};
-use cutover_abi::metadata::{OpenContext, PluginMetadata};
+use cutover_abi::metadata::{LogSettings, OpenContext, PluginMetadata};
 use cutover_abi::wire::{EncodedRecords, SourceReject, WireError, WriteOutcome};
 use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
 use cutover_schema::{Record, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
+
+/// How opened plugins log: set once by the binary from `--log` and
+/// `--log-format`; plugins stay quiet when it is not set.
+static PLUGIN_LOG: std::sync::OnceLock<LogSettings> = std::sync::OnceLock::new();
+
+/// Makes every plugin opened from now on log with `filter`, as text or JSON.
+pub fn log_plugins_like_the_host(filter: &str, json: bool) {
+    let _ = PLUGIN_LOG.set(LogSettings { filter: filter.to_owned(), json });
+}
 
 /// Why a file in a plugin folder was not loaded.
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +151,7 @@ impl LoadedPlugin {
 
     /// Opens an instance with `config`; relative paths in it are anchored at `base_dir`.
     pub fn open(&self, config: &serde_json::Value, base_dir: &Path) -> Result<PluginInstance, PluginError> {
-        let context = OpenContext { base_dir: base_dir.to_string_lossy().into_owned() };
+        let context = OpenContext { base_dir: base_dir.to_string_lossy().into_owned(), log: PLUGIN_LOG.get().cloned() };
         let handle = self.client.open(&config.to_string(), &context)?;
         Ok(PluginInstance { client: self.client, handle, plugin: self.metadata.name.clone(), closed: false })
     }

@@ -106,7 +106,8 @@ pub struct DeferredRecord {
     pub source_id: String,
     /// As it will be written, but for its own-kind references.
     pub record: String,
-    /// As the source gave it, to store if the second pass rejects it.
+    /// As the source gave it, to store if the second pass rejects it; empty
+    /// when the second pass cannot reject it.
     pub original: String,
 }
 

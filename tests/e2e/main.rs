@@ -3,6 +3,8 @@
 
 mod affiliate;
 mod consent;
+mod esp;
+mod mailman;
 mod migrate;
 mod plugins;
 mod resume;

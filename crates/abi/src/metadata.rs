@@ -161,6 +161,19 @@ pub struct OpenContext {
     /// Folder that relative paths in the config are relative to (the
     /// migration config's folder).
     pub base_dir: String,
+    /// How the plugin logs, so its lines join the host's on stderr; absent
+    /// from an older host, and then the plugin stays quiet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<LogSettings>,
+}
+
+/// The host's logging, for a plugin to log the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogSettings {
+    /// A `tracing` filter, as given to `cutover --log`.
+    pub filter: String,
+    /// JSON lines rather than text.
+    pub json: bool,
 }
 
 /// The answer to `check`: each thing verified, and whether it held.

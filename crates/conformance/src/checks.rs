@@ -59,7 +59,7 @@ fn describe_error(error: &PluginError) -> String {
 
 impl Kit {
     fn open(&self, config: &str) -> Result<cutover_abi::ffi::Handle, PluginError> {
-        self.client.open(config, &cutover_abi::metadata::OpenContext { base_dir: ".".into() })
+        self.client.open(config, &cutover_abi::metadata::OpenContext { base_dir: ".".into(), log: None })
     }
 }
 

@@ -146,6 +146,9 @@ extern "C" fn open<P: Plugin>(config_json: RStr<'_>, context_json: RStr<'_>) -> 
         let context: OpenContext = serde_json::from_str(context_json.as_str()).map_err(|error| {
             PluginError::new(ErrorCode::Encoding, format!("malformed open context from the host: {error}"))
         })?;
+        if let Some(log) = &context.log {
+            crate::logging::init(log);
+        }
         let config = parse_config::<P::Config>(&name, config_json.as_str())?;
         let plugin = P::open(config, &Context::new(PathBuf::from(context.base_dir)))?;
         let opened = Opened { plugin, name: name.clone(), streams: P::describe().into_streams(), panicked: false };

@@ -61,6 +61,7 @@ mod config;
 mod context;
 mod describe;
 mod guard;
+mod logging;
 
 pub use adapter::{reject_invalid, root_module};
 pub use config::parse_config;

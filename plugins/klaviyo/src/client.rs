@@ -262,7 +262,8 @@ impl Api {
             object.insert("id".into(), Value::from(id));
         }
         let response = self
-            .write(Endpoint::ImportProfile, Request::post("api/profile-import"), &serde_json::json!({"data": data}))
+            .write(Endpoint::ImportProfile, // An upsert by email or id: safe to send again.
+            Request::post("api/profile-import").retry_safe(), &serde_json::json!({"data": data}))
             .await?;
         let created = response.status().as_u16() == 201;
         let body: Value = response.json()?;

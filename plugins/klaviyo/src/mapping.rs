@@ -195,10 +195,14 @@ pub(crate) fn profile_attributes(record: &Record) -> Result<Map<String, Value>, 
     if let Some(email) = contact.email.as_deref().map(str::trim).filter(|email| !email.is_empty()) {
         attributes.insert("email".into(), Value::from(email));
     }
+    let mut unreadable_phone = None;
     if let Some(phone) = contact.phone.as_deref().map(str::trim).filter(|phone| !phone.is_empty()) {
-        let e164 = cutover_sdk::schema::normalize::phone(phone, None)
-            .map_err(|invalid| reject(invalid.reason().as_str(), invalid.message()))?;
-        attributes.insert("phone_number".into(), Value::from(e164.as_str()));
+        match cutover_sdk::schema::normalize::phone(phone, None) {
+            Ok(e164) => {
+                attributes.insert("phone_number".into(), Value::from(e164.as_str()));
+            }
+            Err(invalid) => unreadable_phone = Some((phone, invalid)),
+        }
     }
     for (field, attribute) in
         [(&contact.first_name, "first_name"), (&contact.last_name, "last_name"), (&contact.company, "organization")]
@@ -222,6 +226,14 @@ pub(crate) fn profile_attributes(record: &Record) -> Result<Map<String, Value>, 
             let key = name.strip_prefix("properties.").unwrap_or(name);
             properties.insert(key.into(), property_value(value));
         }
+    }
+    if let Some((phone, invalid)) = unreadable_phone {
+        if !["email", "external_id"].iter().any(|key| attributes.contains_key(*key)) {
+            return Err(reject(invalid.reason().as_str(), invalid.message()));
+        }
+        // Klaviyo refuses a number it cannot read as E.164. The profile is
+        // still written, found by its email, with the number kept as given.
+        properties.insert("phone_as_given".into(), Value::from(phone));
     }
     if !["email", "phone_number", "external_id"].iter().any(|key| attributes.contains_key(*key)) {
         return Err(reject(

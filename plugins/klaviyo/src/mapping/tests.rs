@@ -113,6 +113,11 @@ fn contacts_need_an_identifier_and_a_real_phone_number() {
     check(contact(Some(" a@b.org "), None), Ok(json!({"email": "a@b.org"})));
     check(contact(None, Some("+44 20 7946 0018")), Ok(json!({"phone_number": "+442079460018"})));
     check(contact(None, Some("12")), Err("invalid_phone"));
+    // With an email to find the profile by, an unreadable number is kept as given.
+    check(
+        contact(Some("ada@mailbox.org"), Some("+1 555 0105")),
+        Ok(json!({"email": "ada@mailbox.org", "properties": {"phone_as_given": "+1 555 0105"}})),
+    );
     check(contact(None, None), Err("no_identifier"));
     let mut by_external_id = contact(None, None);
     by_external_id.custom_fields.insert("external_id".into(), CustomValue::Integer(42));

@@ -169,7 +169,8 @@ pub(crate) async fn write(
             outcomes.push(outcome(&record.source_id, WriteResult::Unchanged { target_id }));
             continue;
         }
-        match api.write(Endpoint::CreateEvent, Request::post("api/events"), &body).await {
+        // Klaviyo drops an event whose `unique_id` it has: safe to send again.
+        match api.write(Endpoint::CreateEvent, Request::post("api/events").retry_safe(), &body).await {
             Ok(_) => {
                 if let Some(key) = key {
                     written.insert(key);

@@ -97,7 +97,19 @@ pub(crate) async fn write(
                     attributes.insert("opt_in_process".into(), Value::from(opt_in));
                 }
                 let body = json!({"data": {"type": "list", "attributes": attributes}});
-                match api.write(Endpoint::WriteLists, Request::post("api/lists"), &body).await {
+                // A create is not safe to send twice (two lists with one name), so
+                // after a failed one the lists are read again: the list is used if
+                // the first request made it, and created once more if not.
+                let mut created = api.write(Endpoint::WriteLists, Request::post("api/lists"), &body).await;
+                if created.as_ref().is_err_and(|error| !is_record_error(error)) {
+                    if let Some(list) = all_lists(api).await?.remove(&key) {
+                        lists.insert(key.clone(), list.clone());
+                        outcomes.push(outcome(&record.source_id, WriteResult::Created { target_id: list.id.into() }));
+                        continue;
+                    }
+                    created = api.write(Endpoint::WriteLists, Request::post("api/lists"), &body).await;
+                }
+                match created {
                     Ok(response) => {
                         let created: Value = response.json()?;
                         let Some(id) = created.pointer("/data/id").and_then(Value::as_str).map(str::to_owned) else {

@@ -186,7 +186,8 @@ async fn import_job(
     results: &mut [Option<WriteResult>],
 ) -> Result<(), PluginError> {
     let body = json!({"data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": profiles}}}});
-    let response = match api.write(Endpoint::BulkImport, Request::post(IMPORT_JOBS), &body).await {
+    // A second import job upserts the same profiles: safe to send again.
+    let response = match api.write(Endpoint::BulkImport, Request::post(IMPORT_JOBS).retry_safe(), &body).await {
         Ok(response) => response,
         Err(error) if is_record_error(&error) => {
             let reason = reject_reason(&error);

@@ -466,7 +466,8 @@ async fn send_job(
 ) -> Result<Option<(cutover_http::Response, Vec<usize>)>, PluginError> {
     while !members.is_empty() {
         let body = body_for(&members);
-        match api.write(endpoint, Request::post(path), &body).await {
+        // Subscribing, unsubscribing or suppressing twice has the effect of once.
+        match api.write(endpoint, Request::post(path).retry_safe(), &body).await {
             Ok(response) => return Ok(Some((response, members))),
             Err(error) if is_record_error(&error) => {
                 let reason = reject_reason(&error);
@@ -636,7 +637,8 @@ async fn add_members(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteR
                 .filter(|id| seen.insert(*id))
                 .map(|id| json!({"type": "profile", "id": id}))
                 .collect();
-            let request = Request::post(format!("api/lists/{list_id}/relationships/profiles"));
+            // Adding a member twice leaves one membership.
+            let request = Request::post(format!("api/lists/{list_id}/relationships/profiles")).retry_safe();
             match api.write(Endpoint::AddMembers, request, &json!({"data": data})).await {
                 Ok(_) => {}
                 Err(error) if is_record_error(&error) => {
