@@ -5,7 +5,7 @@
 //! and after the mapping is fixed `cutover rejects replay` moves only the
 //! rejected records.
 
-use cutover_e2e::{Workspace, run, workspace_root};
+use cutover_e2e::{Workspace, migrate_killed_at_random_moments, run, workspace_root};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -228,26 +228,7 @@ fn killed_during_the_second_pass_or_anywhere_else_the_archive_matches_an_uninter
     let expected = stable(archive(&reference));
 
     let (workspace, config) = sample(small_batches);
-    let mut seed: u64 = 0xaff1;
-    let mut kills = 0;
-    for _ in 0..10 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let delay = std::time::Duration::from_millis(30 + (seed >> 33) % 600);
-        let mut child = workspace
-            .cutover()
-            .arg("migrate")
-            .arg(&config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("cutover starts");
-        std::thread::sleep(delay);
-        if child.try_wait().expect("wait").is_none() {
-            child.kill().expect("SIGKILL");
-            kills += 1;
-        }
-        child.wait().expect("reaped");
-    }
+    let kills = migrate_killed_at_random_moments(&workspace, &config, 10, 0xaff1, (30, 600));
     assert!(kills > 0, "no run was interrupted: the moments are too late for this machine");
     let last = report(&workspace, &["migrate"], &config, 3);
     assert_eq!(stable(archive(&workspace)), expected, "no duplicate, no gap, every link as in one run");

@@ -2,10 +2,8 @@
 //! the target ends identical to an uninterrupted run, with no duplicate and
 //! no gap, and the accounting of the resumed run covers every record once.
 
-use cutover_e2e::{Workspace, run};
+use cutover_e2e::{Workspace, migrate_killed_at_random_moments, run};
 use std::collections::BTreeSet;
-use std::process::Stdio;
-use std::time::Duration;
 
 const RECORDS: usize = 30_000;
 
@@ -33,27 +31,8 @@ fn killed_at_random_moments_then_resumed_the_target_matches_an_uninterrupted_run
 
     let workspace = Workspace::new();
     let config = workspace.write("cutover.toml", config());
-    // Deterministic "random" moments (a small LCG), from early in the run to late.
-    let mut seed: u64 = 0x5eed;
-    let mut kills = 0;
-    for _ in 0..12 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        let delay = Duration::from_millis(20 + (seed >> 33) % 400);
-        let mut child = workspace
-            .cutover()
-            .arg("migrate")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cutover starts");
-        std::thread::sleep(delay);
-        if child.try_wait().expect("wait").is_none() {
-            child.kill().expect("SIGKILL");
-            kills += 1;
-        }
-        child.wait().expect("reaped");
-    }
+    // Deterministic "random" moments, from early in the run to late.
+    let kills = migrate_killed_at_random_moments(&workspace, &config, 12, 0x5eed, (20, 400));
     assert!(kills > 0, "no run was interrupted: the moments are too late for this machine");
 
     let report_path = workspace.path().join("report.json");

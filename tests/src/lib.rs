@@ -118,3 +118,36 @@ pub fn run(command: &mut Command) -> (Output, String, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     (output, stdout, stderr)
 }
+
+/// Starts `cutover migrate CONFIG` in `workspace` `runs` times and kills it
+/// with SIGKILL after a deterministic "random" delay (a small LCG from
+/// `seed`) between `min_ms` and `min_ms + spread_ms`, unless it ended first.
+/// Returns how many runs were killed.
+pub fn migrate_killed_at_random_moments(
+    workspace: &Workspace,
+    config: &Path,
+    runs: usize,
+    mut seed: u64,
+    (min_ms, spread_ms): (u64, u64),
+) -> usize {
+    let mut kills = 0;
+    for _ in 0..runs {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let delay = std::time::Duration::from_millis(min_ms + (seed >> 33) % spread_ms.max(1));
+        let mut child = workspace
+            .cutover()
+            .arg("migrate")
+            .arg(config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("cutover starts");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        child.wait().expect("reaped");
+    }
+    kills
+}
