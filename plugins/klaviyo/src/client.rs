@@ -261,10 +261,9 @@ impl Api {
         if let (Some(id), Some(object)) = (profile_id, data.as_object_mut()) {
             object.insert("id".into(), Value::from(id));
         }
-        let response = self
-            .write(Endpoint::ImportProfile, // An upsert by email or id: safe to send again.
-            Request::post("api/profile-import").retry_safe(), &serde_json::json!({"data": data}))
-            .await?;
+        // An upsert by email or id: safe to send again.
+        let request = Request::post("api/profile-import").retry_safe();
+        let response = self.write(Endpoint::ImportProfile, request, &serde_json::json!({"data": data})).await?;
         let created = response.status().as_u16() == 201;
         let body: Value = response.json()?;
         Ok((body.get("data").cloned().unwrap_or(Value::Null), created))
