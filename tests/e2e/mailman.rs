@@ -15,6 +15,10 @@ fn mailchimp_to_mailman_to_klaviyo_keeps_opt_outs_out() {
     let (Ok(url), Ok(user), Ok(password)) =
         (std::env::var("MAILMAN_URL"), std::env::var("MAILMAN_USER"), std::env::var("MAILMAN_PASSWORD"))
     else {
+        assert!(
+            std::env::var_os("CUTOVER_REQUIRE_MAILMAN").is_none(),
+            "CUTOVER_REQUIRE_MAILMAN is set (.ci/run sets it) but MAILMAN_URL is not: the server did not start"
+        );
         eprintln!("skipped: MAILMAN_URL is not set; run `export $(.ci/mailman.sh start)` first");
         return;
     };

@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// The revision sent when the config names none: the latest one described in
 /// `shared/platforms/klaviyo.md`.
@@ -19,7 +19,6 @@ pub struct KlaviyoConfig {
     /// need (`profiles`, `lists`, `subscriptions`, `events`, `metrics`).
     /// Write it as `${ENV_VAR}` or `file:PATH`: the host resolves it and
     /// refuses keys written inline.
-    #[serde(deserialize_with = "secret")]
     #[schemars(with = "String")]
     pub api_key: SecretString,
     /// The API host to call instead of `https://a.klaviyo.com` (an emulator,
@@ -42,10 +41,6 @@ impl KlaviyoConfig {
     pub fn base_url(&self) -> &str {
         self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)
     }
-}
-
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SecretString, D::Error> {
-    String::deserialize(deserializer).map(SecretString::from)
 }
 
 /// Whether `revision` has the form `YYYY-MM-DD` with an optional `.suffix`.

@@ -2,7 +2,7 @@
 
 use schemars::JsonSchema;
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// Which Mailchimp account, and which audience.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -11,7 +11,6 @@ pub struct MailchimpConfig {
     /// The API key, `<32 hex>-<data center>` (e.g. `…-us21`); the data
     /// center picks the host. Write it as `${ENV_VAR}` or `file:PATH`: the
     /// host resolves it and refuses keys written inline.
-    #[serde(deserialize_with = "secret")]
     #[schemars(with = "String")]
     pub api_key: SecretString,
     /// The API root to call instead of `https://<dc>.api.mailchimp.com/3.0/`
@@ -32,10 +31,6 @@ pub struct MailchimpConfig {
     /// exist yet is rejected.
     #[serde(default)]
     pub list_defaults: Option<serde_json::Map<String, serde_json::Value>>,
-}
-
-fn secret<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SecretString, D::Error> {
-    String::deserialize(deserializer).map(SecretString::from)
 }
 
 #[cfg(test)]
