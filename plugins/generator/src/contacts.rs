@@ -43,7 +43,7 @@ const LAST_NAMES: &[&str] = &[
 const DOMAINS: &[&str] = &["example.com", "example.org", "mail.example.net", "exämple.de"];
 const SOURCES: &[&str] = &["checkout", "newsletter_form", "import", "partner_referral"];
 
-fn epoch() -> DateTime<Utc> {
+pub(crate) fn epoch() -> DateTime<Utc> {
     // 2025-01-01T00:00:00Z; a fixed start keeps data sets reproducible.
     Utc.timestamp_opt(1_735_689_600, 0).single().unwrap_or(DateTime::UNIX_EPOCH)
 }
@@ -81,7 +81,7 @@ mod tests {
     use super::*;
 
     fn config(seed: u64) -> GeneratorConfig {
-        GeneratorConfig { records: 10, seed, platform: "generator".into() }
+        GeneratorConfig::new(10, seed)
     }
 
     #[test]

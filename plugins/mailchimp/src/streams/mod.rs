@@ -142,6 +142,8 @@ pub(crate) struct State {
     merge_types: HashMap<String, crate::mapping::MergeTypes>,
     /// Audiences being written to.
     targets: HashMap<String, members::Target>,
+    /// The members of the audiences a contacts read has passed.
+    earlier_members: members::EarlierMembers,
     /// Audience ids by name, on the destination.
     target_lists: Option<HashMap<String, String>>,
 }
@@ -160,6 +162,7 @@ impl State {
             sent_campaigns: None,
             merge_types: HashMap::new(),
             targets: HashMap::new(),
+            earlier_members: members::EarlierMembers::default(),
             target_lists: None,
         }
     }
