@@ -104,6 +104,11 @@ pub struct StreamConfig {
     /// Records left out on purpose; each counts as `skipped`.
     #[serde(default)]
     pub skip: Vec<SkipRule>,
+    /// Records per batch for this stream, in place of `[run] batch_size`:
+    /// e.g. several of the destination's bulk jobs per batch, which a
+    /// plugin can send together (one checkpoint per batch either way).
+    #[serde(default)]
+    pub batch_size: Option<NonZeroU32>,
 }
 
 /// The type, and optionally the new name, of a custom field.
@@ -228,6 +233,7 @@ mod tests {
         .unwrap();
         assert_eq!(config.streams[0].destination_stream(), "contacts");
         assert_eq!(config.run.batch_size.get(), 1000);
+        assert_eq!(config.streams[0].batch_size, None);
         assert_eq!(config.source.config.get("records").and_then(toml::Value::as_integer), Some(5));
     }
 
@@ -253,5 +259,16 @@ mod tests {
             "[source]\nplugin = \"g\"\n[destination]\nplugin = \"j\"\n[run]\nbatch_size = 0\n[[streams]]\nsource = \"c\"\n",
             "cutover.toml:6:14: invalid value: integer `0`, expected a nonzero u32",
         );
+    }
+
+    #[test]
+    fn a_stream_can_have_its_own_batch_size() {
+        let config = MigrationConfig::parse(
+            "[source]\nplugin = \"g\"\n[destination]\nplugin = \"j\"\n[[streams]]\nsource = \"c\"\nbatch_size = 5000\n",
+            Path::new("cutover.toml"),
+        )
+        .unwrap();
+        assert_eq!(config.streams[0].batch_size.map(NonZeroU32::get), Some(5000));
+        assert_eq!(config.run.batch_size.get(), 1000);
     }
 }

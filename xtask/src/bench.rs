@@ -1,5 +1,5 @@
-//! `cargo xtask bench [all|boundary|load]`: the benchmarks, never part of
-//! `ci`. Both run by default, boundary first.
+//! `cargo xtask bench [all|boundary|load|rate]`: the benchmarks, never part
+//! of `ci`. All three run by default, in that order.
 //!
 //! - `boundary` builds the release plugins and runs `host/benches/boundary.rs`,
 //!   which prints records/s through the loaded plugins and with the same code
@@ -9,11 +9,15 @@
 //!   with `sqlite3 .import`, dlt and sling (from a throwaway virtualenv,
 //!   `python.rs`), each timed as its own process with its peak RSS
 //!   (`measure.rs`).
+//! - `rate` (`rate.rs`) writes generated engagement events into a Klaviyo
+//!   emulator limited to R requests/s, clean and with 10 % of responses 429
+//!   or 5xx, and prints the write rate as a fraction of what the limit allows.
 
 mod generate;
 mod load;
 mod measure;
 mod python;
+mod rate;
 
 use crate::flags::{self, BenchMode};
 use crate::{plugins, shell};
@@ -26,6 +30,9 @@ pub fn run(flags: &flags::Bench) -> Result<ExitCode> {
     }
     if matches!(flags.mode, BenchMode::All | BenchMode::Load) {
         load::run(flags)?;
+    }
+    if matches!(flags.mode, BenchMode::All | BenchMode::Rate) {
+        rate::run(flags)?;
     }
     Ok(ExitCode::SUCCESS)
 }

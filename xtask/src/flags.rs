@@ -29,7 +29,9 @@ pub enum Command {
     /// plugins and linked in-process, their ratio. `load`: a generated messy
     /// contacts CSV migrated by the release `cutover` (csv → sqlite-archive)
     /// against `sqlite3 .import`, dlt and sling: rows/s, ratios, peak RSS.
-    /// Both by default; each prints the machine.
+    /// `rate`: events written into a rate-limited Klaviyo emulator as a
+    /// fraction of what the limit allows, clean and with 10 % faults. All
+    /// three by default; each prints the machine.
     Bench(Bench),
 }
 
@@ -49,17 +51,27 @@ pub struct Bench {
     /// Leave out dlt and sling (no virtualenv, no pip).
     #[arg(long)]
     pub no_python: bool,
+    /// The rate limit R of the `rate` benchmark's emulator, in requests per
+    /// second on every endpoint.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate: u32,
+    /// How long the `rate` benchmark's migration would take at exactly the
+    /// limit, in seconds: it writes `rate × 1000 × seconds` events.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
 }
 
 /// What `cargo xtask bench` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BenchMode {
-    /// Both benchmarks, boundary first.
+    /// Every benchmark: boundary, load, rate.
     All,
     /// The plugin boundary (`host/benches/boundary.rs`).
     Boundary,
     /// The end-to-end load of a CSV file into SQLite, against other tools.
     Load,
+    /// The write rate into a rate-limited emulator, as a fraction of the limit.
+    Rate,
 }
 
 /// Flags of `cargo xtask plugins`.

@@ -57,8 +57,10 @@ pub fn describe(status: ExitStatus) -> String {
 
 /// The command as a person would type it, with the variables it sets first.
 pub fn show(command: &Command) -> String {
-    let variables =
-        command.get_envs().filter_map(|(name, value)| value.map(|value| format!("{}={}", quote(name), quote(value))));
+    let variables = command.get_envs().filter_map(|(name, value)| {
+        let shown = if is_secret(name) { "<redacted>".to_owned() } else { quote(value?) };
+        value.map(|_| format!("{}={shown}", quote(name)))
+    });
     // `$CARGO` is an absolute path into the toolchain; `cargo` says the same.
     let program = command.get_program();
     let program =
@@ -67,11 +69,32 @@ pub fn show(command: &Command) -> String {
     variables.chain(std::iter::once(program)).chain(arguments).collect::<Vec<_>>().join(" ")
 }
 
+/// Whether a variable's name says it holds a credential, whose value is
+/// then never printed.
+fn is_secret(name: &OsStr) -> bool {
+    let name = name.to_string_lossy().to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD"].iter().any(|word| name.contains(word))
+}
+
 fn quote(word: &OsStr) -> String {
     let word = word.to_string_lossy();
     if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c)) {
         word.into_owned()
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shown_command_never_prints_a_credential() {
+        let mut command = Command::new("cutover");
+        command.arg("migrate").env("BENCH_API_KEY", "pk_secret").env("RUST_LOG", "info");
+        let shown = show(&command);
+        assert!(!shown.contains("pk_secret"), "{shown}");
+        assert!(shown.contains("BENCH_API_KEY=<redacted>") && shown.contains("RUST_LOG=info"), "{shown}");
     }
 }

@@ -151,6 +151,9 @@ impl HttpClient {
         let policy = &self.shared.retry;
         let started = Instant::now();
         let mut attempt = 0;
+        // Attempts that failed other than by a 429: a 429 is the platform
+        // asking to slow down, which `max_elapsed` alone bounds.
+        let mut failures = 0;
         loop {
             attempt += 1;
             let permit = self.shared.limiter.acquire().await;
@@ -162,6 +165,9 @@ impl HttpClient {
                 Ok((status, headers, bytes)) => {
                     events::answered(&method, &path, status.as_u16(), latency, attempt);
                     self.shared.limiter.observe(&headers);
+                    if status != StatusCode::TOO_MANY_REQUESTS {
+                        self.shared.limiter.answered();
+                    }
                     if status.is_success() {
                         return Ok(Response { method, path, url, status, headers, body: bytes });
                     }
@@ -169,14 +175,18 @@ impl HttpClient {
                     let may_retry = retry == Retry::Refused || (retry == Retry::IfIdempotent && idempotent);
                     let delay = may_retry.then(|| policy.delay(attempt, retry_after(&headers, SystemTime::now())));
                     if status == StatusCode::TOO_MANY_REQUESTS {
-                        // One stream's 429 is the account's: hold back every
-                        // stream, not only this request.
+                        // 429s in a row are the account's: then every stream
+                        // is held back, not only this request.
                         let pause = delay.unwrap_or_else(|| policy.delay(attempt, None));
-                        self.shared.limiter.pause_until(Instant::now() + pause);
-                        events::account_paused(&method, &path, pause);
+                        if self.shared.limiter.throttled(Instant::now() + pause) {
+                            events::account_paused(&method, &path, pause);
+                        }
+                    }
+                    if status != StatusCode::TOO_MANY_REQUESTS {
+                        failures += 1;
                     }
                     match delay {
-                        Some(delay) if self.may_retry(attempt, started, delay) => {
+                        Some(delay) if self.may_retry(failures, started, delay) => {
                             events::retry_scheduled(&method, &path, attempt, status.as_str(), delay);
                             tokio::time::sleep(delay).await;
                             continue;
@@ -193,9 +203,10 @@ impl HttpClient {
                     // A failed connection never sent the request; anything
                     // later may have been processed.
                     let may_retry = kind == TransportKind::Connect || (idempotent && kind != TransportKind::Other);
+                    failures += 1;
                     if may_retry {
                         let delay = policy.delay(attempt, None);
-                        if self.may_retry(attempt, started, delay) {
+                        if self.may_retry(failures, started, delay) {
                             events::retry_scheduled(&method, &path, attempt, transport_reason(kind), delay);
                             tokio::time::sleep(delay).await;
                             continue;
@@ -207,9 +218,11 @@ impl HttpClient {
         }
     }
 
-    fn may_retry(&self, attempt: u32, started: Instant, delay: std::time::Duration) -> bool {
+    /// Whether a retry may start after `failures` failed attempts (429s not
+    /// counted) and a wait of `delay`.
+    fn may_retry(&self, failures: u32, started: Instant, delay: std::time::Duration) -> bool {
         let policy = &self.shared.retry;
-        attempt < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed
+        failures < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed
     }
 
     async fn attempt(

@@ -90,8 +90,15 @@ impl RateLimits {
     }
 }
 
+/// 429s in a row that pause the whole account: one or two are what a
+/// platform answers now and then under load, and pausing everything for each
+/// would waste the limit; a window that is really spent refuses every
+/// request, and with several in flight that shows within a fraction of a
+/// second.
+const PAUSE_AFTER: u32 = 3;
+
 /// The limiter of one account. Clones share it: give each stream's client a
-/// clone (cloning an [`crate::HttpClient`] does), and a pause after a 429 on
+/// clone (cloning an [`crate::HttpClient`] does), and a pause after 429s on
 /// one stream holds back all of them.
 #[derive(Clone)]
 pub struct RateLimiter {
@@ -109,6 +116,8 @@ struct State {
     /// Pacing the platform asked for in its headers, until its window ends.
     advised: Option<(Gcra, Instant)>,
     paused_until: Option<Instant>,
+    /// 429s answered in a row, over every request of the account.
+    throttled_in_a_row: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -151,7 +160,7 @@ impl RateLimiter {
         RateLimiter {
             shared: Arc::new(Shared {
                 limits,
-                state: Mutex::new(State { quotas, advised: None, paused_until: None }),
+                state: Mutex::new(State { quotas, advised: None, paused_until: None, throttled_in_a_row: 0 }),
                 concurrency,
             }),
         }
@@ -189,7 +198,28 @@ impl RateLimiter {
         }
     }
 
-    /// Holds back every request of the account until `until` (a 429).
+    /// Records a 429 whose request will be retried at `retry_at`. A 429
+    /// delays its own request (the retry waits; the other requests keep their
+    /// pace), since a platform also refuses now and then under its own load;
+    /// three of them in a row, over every request of the account,
+    /// mean its window is spent, and the whole account pauses until
+    /// `retry_at`. Returns whether it did.
+    pub fn throttled(&self, retry_at: Instant) -> bool {
+        let mut state = self.lock();
+        state.throttled_in_a_row = state.throttled_in_a_row.saturating_add(1);
+        let pause = state.throttled_in_a_row >= PAUSE_AFTER;
+        if pause {
+            state.paused_until = Some(state.paused_until.map_or(retry_at, |paused| paused.max(retry_at)));
+        }
+        pause
+    }
+
+    /// Records an answer other than a 429: the next 429 is a lone one again.
+    pub fn answered(&self) {
+        self.lock().throttled_in_a_row = 0;
+    }
+
+    /// Holds back every request of the account until `until`.
     pub fn pause_until(&self, until: Instant) {
         let mut state = self.lock();
         state.paused_until = Some(state.paused_until.map_or(until, |paused| paused.max(until)));

@@ -15,7 +15,9 @@ use std::time::{Duration, SystemTime};
 /// When and how often a failed request is tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Sends of one request at most, the first included. Default 6.
+    /// Sends of one request that may fail, the first included. Default 6.
+    /// A 429 does not count: it is the platform asking to slow down, not a
+    /// failure, and a storm of them is waited out up to `max_elapsed`.
     pub max_attempts: u32,
     /// Time from the first send after which no retry starts. Default 5 min.
     pub max_elapsed: Duration,

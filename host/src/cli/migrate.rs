@@ -230,7 +230,7 @@ fn execute(
             entity,
             destination_plugin: destination_plugin.metadata.name.clone(),
             destination_stream: stream.destination_stream().to_owned(),
-            batch_size: config.run.batch_size.get(),
+            batch_size: stream.batch_size.unwrap_or(config.run.batch_size).get(),
             mapping,
             migrated: migrated.clone(),
         };

@@ -3,7 +3,7 @@
 //! minute) windows apart; JSON:API bodies; lookups of profiles by
 //! identifier; and waiting for a bulk job to finish.
 
-use crate::config::KlaviyoConfig;
+use crate::config::{KlaviyoConfig, RateLimit};
 use crate::mapping;
 use cutover_http::{Auth, HttpClient, HttpConfig, HttpError, Quota, RateLimits, Request, Response};
 use cutover_sdk::prelude::*;
@@ -82,8 +82,8 @@ pub(crate) enum Endpoint {
     Metrics,
     /// `GET /api/events`.
     ReadEvents,
-    /// `POST /api/events`.
-    CreateEvent,
+    /// `POST /api/event-bulk-create-jobs`.
+    BulkEvents,
 }
 
 impl Endpoint {
@@ -102,7 +102,7 @@ impl Endpoint {
         Endpoint::Suppress,
         Endpoint::Metrics,
         Endpoint::ReadEvents,
-        Endpoint::CreateEvent,
+        Endpoint::BulkEvents,
     ];
 
     /// The tier the reference gives the endpoint.
@@ -110,7 +110,11 @@ impl Endpoint {
         match self {
             Endpoint::Accounts => Tier::ExtraSmall,
             Endpoint::ProfileLists => Tier::Small,
-            Endpoint::WriteLists | Endpoint::AddMembers | Endpoint::Metrics | Endpoint::BulkImport => Tier::Medium,
+            Endpoint::WriteLists
+            | Endpoint::AddMembers
+            | Endpoint::Metrics
+            | Endpoint::BulkImport
+            | Endpoint::BulkEvents => Tier::Medium,
             Endpoint::ReadLists
             | Endpoint::ListMembers
             | Endpoint::ReadProfiles
@@ -118,7 +122,7 @@ impl Endpoint {
             | Endpoint::Subscribe
             | Endpoint::Unsubscribe
             | Endpoint::Suppress => Tier::Large,
-            Endpoint::ReadEvents | Endpoint::CreateEvent => Tier::ExtraLarge,
+            Endpoint::ReadEvents => Tier::ExtraLarge,
         }
     }
 }
@@ -129,6 +133,8 @@ impl Endpoint {
 pub(crate) struct Api {
     /// Base URL, auth and headers; each client adds its endpoint's limits.
     template: HttpConfig,
+    /// The config's one rate for every endpoint, if it gives one.
+    rate_limit: Option<RateLimit>,
     clients: HashMap<Endpoint, OnceLock<HttpClient>>,
 }
 
@@ -142,8 +148,11 @@ impl Api {
             .auth(Auth::api_key_header("Authorization", "Klaviyo-API-Key ", config.api_key.clone()))
             .header("revision", config.revision())
             .header("accept", JSON_API);
-        let api =
-            Api { template, clients: Endpoint::ALL.into_iter().map(|endpoint| (endpoint, OnceLock::new())).collect() };
+        let api = Api {
+            template,
+            rate_limit: config.rate_limit,
+            clients: Endpoint::ALL.into_iter().map(|endpoint| (endpoint, OnceLock::new())).collect(),
+        };
         api.http_client(Endpoint::Accounts).map_err(config_error)?;
         Ok(api)
     }
@@ -158,7 +167,8 @@ impl Api {
         if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let client = HttpClient::new(self.template.clone().limits(endpoint.tier().limits()))?;
+        let limits = self.rate_limit.map_or_else(|| endpoint.tier().limits(), RateLimit::limits);
+        let client = HttpClient::new(self.template.clone().limits(limits))?;
         Ok(cell.get_or_init(|| client))
     }
 

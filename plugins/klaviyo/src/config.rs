@@ -1,8 +1,10 @@
 //! The `klaviyo` plugin's config.
 
+use cutover_http::{Quota, RateLimits};
 use schemars::JsonSchema;
 use secrecy::SecretString;
 use serde::Deserialize;
+use std::num::NonZeroU32;
 
 /// The revision sent when the config names none: the latest one described in
 /// `shared/platforms/klaviyo.md`.
@@ -29,6 +31,31 @@ pub struct KlaviyoConfig {
     /// default `2026-07-15`.
     #[serde(default)]
     pub revision: Option<String>,
+    /// One rate for every endpoint, in place of Klaviyo's documented
+    /// per-endpoint tiers: for an account Klaviyo gave other limits, to leave
+    /// room for the other apps that share the account's limits, or for an
+    /// emulator started with `--rate-limit`.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Requests per second and per minute, on every endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests per second (Klaviyo's burst window).
+    pub per_second: NonZeroU32,
+    /// Requests per minute (the steady window); default 60 × `per_second`.
+    #[serde(default)]
+    pub per_minute: Option<NonZeroU32>,
+}
+
+impl RateLimit {
+    /// The quotas this rate allows.
+    pub fn limits(self) -> RateLimits {
+        let per_minute = self.per_minute.map_or(self.per_second.get().saturating_mul(60), NonZeroU32::get);
+        RateLimits::unlimited().quota(Quota::per_second(self.per_second.get())).quota(Quota::per_minute(per_minute))
+    }
 }
 
 impl KlaviyoConfig {
@@ -66,6 +93,17 @@ mod tests {
         assert!(!format!("{config:?}").contains("pk_0123"), "{config:?}");
         assert_eq!(config.revision(), DEFAULT_REVISION);
         assert_eq!(config.base_url(), DEFAULT_BASE_URL);
+        assert_eq!(config.rate_limit, None);
+    }
+
+    #[test]
+    fn a_rate_limit_replaces_the_tiers_and_a_zero_rate_is_refused() {
+        let config: KlaviyoConfig =
+            serde_json::from_str(r#"{"api_key": "pk_x", "rate_limit": {"per_second": 5}}"#).unwrap();
+        let limits = config.rate_limit.unwrap().limits();
+        assert_eq!(limits, RateLimits::unlimited().quota(Quota::per_second(5)).quota(Quota::per_minute(300)));
+        let zero = serde_json::from_str::<KlaviyoConfig>(r#"{"api_key": "pk_x", "rate_limit": {"per_second": 0}}"#);
+        assert!(zero.is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! | `lists` | list | `GET /api/lists` | by name: `POST`/`PATCH /api/lists` |
 //! | `profiles` | contact | `GET /api/profiles` | `POST /api/profile-import`, compared first |
 //! | `subscriptions` | membership | `GET /api/lists/{id}/profiles` with subscriptions | subscribe, unsubscribe and suppression jobs, list relationships |
-//! | `events` | engagement event | `GET /api/events` + `GET /api/metrics` | `POST /api/events` with a `unique_id` |
+//! | `events` | engagement event | `GET /api/events` + `GET /api/metrics` | `POST /api/event-bulk-create-jobs`, 1,000 a job, each with a `unique_id` |
 
 mod client;
 mod config;
@@ -52,6 +52,8 @@ pub struct Klaviyo {
     /// The account's list ids in order, between membership reads.
     list_ids: Option<Vec<String>>,
     metrics: streams::events::Metrics,
+    /// What this instance wrote to `events`.
+    events_written: streams::events::Written,
 }
 
 impl Plugin for Klaviyo {
@@ -97,6 +99,7 @@ impl Plugin for Klaviyo {
             list_exists: HashMap::new(),
             list_ids: None,
             metrics: streams::events::Metrics::default(),
+            events_written: streams::events::Written::default(),
         })
     }
 
@@ -154,7 +157,7 @@ impl Source for Klaviyo {
 
 impl Destination for Klaviyo {
     fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let Klaviyo { api, context, revision, lists_by_name, list_exists, list_ids, metrics } = self;
+        let Klaviyo { api, context, revision, lists_by_name, list_exists, list_ids, events_written, metrics: _ } = self;
         let outcomes = match stream {
             "lists" => {
                 // New lists change the order memberships are read in.
@@ -163,7 +166,7 @@ impl Destination for Klaviyo {
             }
             "profiles" => context.block_on(streams::profiles::write(api, records))?,
             "subscriptions" => context.block_on(streams::subscriptions::write(api, list_exists, records))?,
-            "events" => context.block_on(streams::events::write(api, revision, metrics, records))?,
+            "events" => context.block_on(streams::events::write(api, revision, events_written, records))?,
             _ => return Err(unknown_stream(stream)),
         };
         outcomes.map_err(|error| error.in_stream(stream))

@@ -14,6 +14,14 @@
 //! suppressed, `UNSUBSCRIBE` → unsubscribed; then a suppression on the list
 //! read; then `SUBSCRIBED` → subscribed, `UNSUBSCRIBED` → unsubscribed,
 //! `NEVER_SUBSCRIBED` → non-subscribed.
+//!
+//! Klaviyo's consent is a person's, a Mailchimp-like source's a list's: who
+//! is pending on list A and subscribed on list B is subscribed on Klaviyo.
+//! So that the list's own status is not lost, the `subscriptions` writer
+//! keeps a pending or non-subscribed status in the profile property
+//! `cutover_list_status_<list id>` ([`LIST_STATUS_PREFIX`]), and reading
+//! that list's member gives the kept status instead of a subscription (a
+//! suppression still wins). The property is not read as a custom field.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use cutover_sdk::prelude::*;
@@ -32,8 +40,41 @@ pub(crate) const PLATFORM: &str = "klaviyo";
 /// fields of the same name.
 const EXTRA_ATTRIBUTES: [&str; 4] = ["external_id", "locale", "title", "image"];
 
+/// The profile property, followed by a list id, that keeps a list's own
+/// pending or non-subscribed status where the person is subscribed.
+pub(crate) const LIST_STATUS_PREFIX: &str = "cutover_list_status_";
+
+/// The name of the property keeping `list_id`'s own status.
+pub(crate) fn list_status_property(list_id: &str) -> String {
+    format!("{LIST_STATUS_PREFIX}{list_id}")
+}
+
+/// The value the property keeps for `status`, for the statuses a list keeps
+/// for itself (weaker than a subscription, not a suppression).
+pub(crate) fn list_status_value(status: ConsentStatus) -> Option<&'static str> {
+    match status {
+        ConsentStatus::Pending => Some("pending"),
+        ConsentStatus::NonSubscribed => Some("non_subscribed"),
+        _ => None,
+    }
+}
+
+/// The status a profile keeps for `list_id` in its property, if any.
+fn kept_list_status(profile: &Value, list_id: &str) -> Option<ConsentStatus> {
+    let kept = profile.pointer("/attributes/properties")?.get(list_status_property(list_id))?.as_str()?;
+    match kept {
+        "pending" => Some(ConsentStatus::Pending),
+        "non_subscribed" => Some(ConsentStatus::NonSubscribed),
+        _ => None,
+    }
+}
+
 /// The custom field holding an event's metric name.
 pub(crate) const METRIC_FIELD: &str = "metric";
+/// The event property that carries a written event's `unique_id`, so a
+/// later write can tell which events Klaviyo already holds: `GET
+/// /api/events` returns `event_properties` but not `unique_id`.
+pub(crate) const EVENT_ID_FIELD: &str = "cutover_id";
 
 /// Klaviyo's own metrics for the canonical engagement kinds.
 const METRICS: [(EngagementKind, &str); 6] = [
@@ -175,7 +216,7 @@ pub(crate) fn profile_record(resource: &Value) -> Result<Record, RejectReason> {
         }
     }
     if let Some(properties) = resource.pointer("/attributes/properties").and_then(Value::as_object) {
-        for (key, value) in properties {
+        for (key, value) in properties.iter().filter(|(key, _)| !key.starts_with(LIST_STATUS_PREFIX)) {
             if let Some(typed) = custom_value(value) {
                 let name = if is_reserved(key) { format_compact!("properties.{key}") } else { key.as_str().into() };
                 fields.insert(name, typed);
@@ -387,6 +428,17 @@ pub(crate) fn email_consent(profile: &Value, list_id: Option<&str>) -> Result<Op
     }
     let consent = text(marketing, "/consent").unwrap_or("NEVER_SUBSCRIBED");
     let status = consent_status(consent)?;
+    if let Some(kept) = list_id.and_then(|list_id| kept_list_status(profile, list_id))
+        && !status.is_suppression()
+    {
+        return Ok(Some(ConsentState {
+            status: kept,
+            source,
+            method: Some("cutover_list_status".into()),
+            changed_at: None,
+            ip: None,
+        }));
+    }
     let opt_in = match marketing.get("double_optin").and_then(Value::as_bool) {
         Some(true) => Some("double_opt_in".into()),
         Some(false) if status == ConsentStatus::Subscribed => Some("single_opt_in".into()),
@@ -531,7 +583,7 @@ pub(crate) fn event_record(resource: &Value, metrics: &BTreeMap<String, String>)
         record.custom_fields.insert(METRIC_FIELD.into(), CustomValue::Text(name.as_str().into()));
     }
     for (key, value) in properties.into_iter().flatten() {
-        if key == "URL" || key == METRIC_FIELD {
+        if key == "URL" || key == METRIC_FIELD || key == EVENT_ID_FIELD {
             continue;
         }
         if let Some(typed) = custom_value(value) {
@@ -574,8 +626,9 @@ pub(crate) struct EventProfile {
     pub(crate) email: Option<String>,
 }
 
-/// The `POST /api/events` body of an engagement event record, and who it
-/// happened to.
+/// An engagement event record as an entry of a bulk create events job
+/// (`{"type": "event", "attributes": {...}}`, without its profile), and who
+/// it happened to. Its `unique_id` is also the `cutover_id` property.
 pub(crate) fn event_body(record: &Record) -> Result<(Value, EventProfile), RejectReason> {
     let Entity::EngagementEvent(event) = &record.entity else {
         return Err(wrong_entity(record, EntityKind::EngagementEvent));
@@ -591,6 +644,7 @@ pub(crate) fn event_body(record: &Record) -> Result<(Value, EventProfile), Rejec
     if profile.id.is_none() && profile.email.is_none() {
         return Err(reject("no_profile", "the event names no contact and no email address"));
     }
+    let unique_id = event_unique_id(record);
     let mut properties = Map::new();
     for (name, value) in &record.custom_fields {
         if name != METRIC_FIELD {
@@ -606,31 +660,29 @@ pub(crate) fn event_body(record: &Record) -> Result<(Value, EventProfile), Rejec
     if let Some(list) = &event.list {
         properties.insert("list_id".into(), Value::from(list.source_id.as_str()));
     }
-    let mut profile_data = Map::new();
-    profile_data.insert("type".into(), Value::from("profile"));
-    if let Some(id) = &profile.id {
-        profile_data.insert("id".into(), Value::from(id.as_str()));
-    }
-    let mut profile_attributes = Map::new();
-    if let Some(email) = &profile.email {
-        profile_attributes.insert("email".into(), Value::from(email.as_str()));
-    }
-    profile_data.insert("attributes".into(), Value::Object(profile_attributes));
+    properties.insert(EVENT_ID_FIELD.into(), Value::from(unique_id.as_str()));
     // Klaviyo keeps times to the second.
     let seconds = DateTime::from_timestamp(occurred_at.timestamp(), 0).unwrap_or(occurred_at);
     let body = json!({
-        "data": {
-            "type": "event",
-            "attributes": {
-                "properties": properties,
-                "time": render_instant(&seconds),
-                "unique_id": event_unique_id(record),
-                "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
-                "profile": {"data": profile_data},
-            }
+        "type": "event",
+        "attributes": {
+            "properties": properties,
+            "time": render_instant(&seconds),
+            "unique_id": unique_id,
+            "metric": {"data": {"type": "metric", "attributes": {"name": metric}}},
         }
     });
     Ok((body, profile))
+}
+
+/// The `profile.data` of a bulk create events entry: the profile id when
+/// the event names one (a contact reference), else its email, which Klaviyo
+/// upserts.
+pub(crate) fn event_profile_data(profile: &EventProfile) -> Value {
+    match (&profile.id, &profile.email) {
+        (Some(id), _) => json!({"type": "profile", "id": id}),
+        (None, email) => json!({"type": "profile", "attributes": {"email": email}}),
+    }
 }
 
 fn wrong_entity(record: &Record, expected: EntityKind) -> RejectReason {

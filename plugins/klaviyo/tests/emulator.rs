@@ -234,9 +234,10 @@ fn written_consent_reads_back_as_strong_as_it_was() {
     assert_eq!(results(&again), ["unchanged"; 7], "{again:?}");
 
     let read_back = consent_read_back(&harness, &list_id);
+    // Pending is kept for the list (the `cutover_list_status_` property).
     let expected = [
         ConsentStatus::Subscribed,
-        ConsentStatus::NonSubscribed,
+        ConsentStatus::Pending,
         ConsentStatus::NonSubscribed,
         ConsentStatus::Unsubscribed,
         ConsentStatus::Suppressed,
@@ -440,4 +441,35 @@ fn a_wrong_key_is_an_auth_error_and_check_says_so() {
         assert_eq!(error.code, ErrorCode::Config, "{error:?}");
         assert!(error.message.contains(field), "{}", error.message);
     }
+}
+
+#[test]
+fn each_list_keeps_its_own_status_where_the_person_is_subscribed_through_another() {
+    let harness = Harness::start(8);
+    let state = harness.emulator.klaviyo().unwrap();
+    let lists = state.lists();
+    assert!(lists.len() >= 2, "the seed has two lists: {lists:?}");
+    let (pending_list, subscribed_list) = (lists[0].0.clone(), lists[1].0.clone());
+    let mut plugin = harness.open();
+    let email = "zoe.two-lists@example.org";
+    let first = plugin
+        .write(
+            "subscriptions",
+            vec![
+                membership("a", &pending_list, email, ConsentStatus::Pending),
+                membership("b", &subscribed_list, email, ConsentStatus::Subscribed),
+            ],
+        )
+        .unwrap();
+    assert_eq!(results(&first), ["created", "created"], "{first:?}");
+    assert_eq!(consent_read_back(&harness, &pending_list).get(email), Some(&ConsentStatus::Pending));
+    assert_eq!(consent_read_back(&harness, &subscribed_list).get(email), Some(&ConsentStatus::Subscribed));
+    let profile = state.profile_by_email(email).unwrap();
+    assert!(profile.email_consent.can_receive_email_marketing(), "the person is subscribed on Klaviyo");
+
+    // Once subscribed on that list too, the kept status gives way.
+    let confirmed =
+        plugin.write("subscriptions", vec![membership("a", &pending_list, email, ConsentStatus::Subscribed)]);
+    assert_eq!(results(&confirmed.unwrap()), ["updated"]);
+    assert_eq!(consent_read_back(&harness, &pending_list).get(email), Some(&ConsentStatus::Subscribed));
 }

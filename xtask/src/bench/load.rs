@@ -133,7 +133,7 @@ pub fn run(flags: &flags::Bench) -> Result<()> {
 }
 
 /// The machine, for the record: CPU, cores, load when the bench started.
-fn machine() -> String {
+pub(super) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -173,7 +173,7 @@ fn describe_mess(mess: &Mess) -> String {
 }
 
 /// A fresh, empty folder for one run.
-fn fresh(folder: &Path) -> Result<()> {
+pub(super) fn fresh(folder: &Path) -> Result<()> {
     if folder.exists() {
         std::fs::remove_dir_all(folder).with_context(|| format!("cannot empty {}", folder.display()))?;
     }

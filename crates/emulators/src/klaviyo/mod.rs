@@ -15,8 +15,14 @@
 //! tier; revisions from 2026-07-15 on accept `page[size]` up to 1000 on
 //! events (older ones return a fixed 200), 400 event property keys (300
 //! before) and event times after 1990 (2000 before).
+//!
+//! `POST /api/event-bulk-create-jobs` (M tier) checks each event as
+//! `POST /api/events` does and refuses the whole job (400, nothing stored)
+//! when any part is invalid or it holds over 1,000 events or 5 MB; events
+//! are kept once per (profile, metric, unique id), through an index.
 
 mod errors;
+mod events_bulk;
 mod filter;
 mod jobs;
 mod model;

@@ -1,6 +1,6 @@
 //! The store behind the Klaviyo emulator and how each resource renders.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -182,6 +182,10 @@ pub(crate) struct Store {
     pub(crate) metrics: Vec<Metric>,
     /// Sorted by (datetime, sequence).
     pub(crate) events: Vec<Event>,
+    /// The dedupe keys of the stored events that have a `unique_id`:
+    /// (profile number, metric index, unique id). Kept in step with
+    /// `events` by [`Store::claim_event_key`] and [`Store::reindex_events`].
+    pub(crate) event_keys: HashSet<(u32, u16, String)>,
     pub(crate) next_event: u64,
     pub(crate) jobs: Vec<Job>,
     pub(crate) rng: Pcg64,
@@ -251,6 +255,83 @@ impl Store {
 
     pub(crate) fn list(&self, list_id: &str) -> Option<&List> {
         self.lists.iter().find(|list| list.id == list_id)
+    }
+
+    /// The index of the metric named `name`, created (as an API metric) if
+    /// it is new.
+    pub(crate) fn metric_index(&mut self, name: &str, now: DateTime<Utc>) -> u16 {
+        let position = match self.metrics.iter().position(|metric| metric.name == name) {
+            Some(position) => position,
+            None => {
+                let id = short_id(&mut self.rng);
+                self.metrics.push(Metric {
+                    id,
+                    name: name.to_owned(),
+                    created: now,
+                    integration: ("api", "API", "API"),
+                });
+                self.metrics.len() - 1
+            }
+        };
+        position as u16
+    }
+
+    /// Records the dedupe key of an event about to be stored: false when
+    /// an event with that key is already held (Klaviyo keeps the first).
+    pub(crate) fn claim_event_key(&mut self, profile: u32, metric: u16, unique_id: &str) -> bool {
+        self.event_keys.insert((profile, metric, unique_id.to_owned()))
+    }
+
+    /// Rebuilds [`Store::event_keys`] from `events` (after seeding).
+    pub(crate) fn reindex_events(&mut self) {
+        self.event_keys = self
+            .events
+            .iter()
+            .filter_map(|event| event.unique_id.as_ref().map(|id| (event.profile, event.metric, id.clone())))
+            .collect();
+    }
+
+    /// Stores events whose keys were claimed, keeping `events` sorted by
+    /// (datetime, sequence) with one merge, and moves each profile's
+    /// `last_event_date` on.
+    pub(crate) fn insert_events(&mut self, mut new: Vec<Event>) {
+        if new.is_empty() {
+            return;
+        }
+        for event in &new {
+            if let Some(profile) = self.profile_ids.get(event.profile as usize).and_then(|id| self.profiles.get_mut(id))
+            {
+                profile.last_event_date = profile.last_event_date.max(Some(event.datetime));
+            }
+        }
+        let order = |event: &Event| (event.datetime, event.sequence);
+        new.sort_by_key(order);
+        if let [single] = new.as_slice() {
+            let at = self.events.partition_point(|existing| order(existing) <= order(single));
+            self.events.insert(at, new.remove(0));
+            return;
+        }
+        if self.events.last().is_none_or(|last| order(last) <= order(&new[0])) {
+            self.events.append(&mut new);
+            return;
+        }
+        let old = std::mem::take(&mut self.events);
+        let mut merged = Vec::with_capacity(old.len() + new.len());
+        let mut old = old.into_iter().peekable();
+        let mut new = new.into_iter().peekable();
+        loop {
+            let take_new = match (old.peek(), new.peek()) {
+                (Some(left), Some(right)) => order(right) < order(left),
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            let next = if take_new { new.next() } else { old.next() };
+            match next {
+                Some(event) => merged.push(event),
+                None => break,
+            }
+        }
+        self.events = merged;
     }
 
     pub(crate) fn new_profile_id(&mut self, now: DateTime<Utc>) -> String {

@@ -1,5 +1,6 @@
 //! The `/api/` routes: key and revision checks, rate limits, paging, and the
-//! profile, list, event and metric resources. Jobs are in [`super::jobs`].
+//! profile, list, event and metric resources. Jobs are in [`super::jobs`],
+//! the event bulk create job in [`super::events_bulk`].
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -17,10 +18,10 @@ use serde_json::{Map, Value, json};
 
 use super::errors::{KlError, document, throttled};
 use super::filter::{self, Condition};
-use super::jobs;
 use super::model::{Event, Profile, Store, event_json, list_json, metric_json, profile_json, short_id};
 use super::state::KlaviyoState;
 use super::write::{check_attributes, conflicting_profile, has_identifier, new_profile, update, upsert};
+use super::{events_bulk, jobs};
 use crate::query::Params;
 use crate::ratelimit::{Tier, Verdict, WindowLimiter};
 use crate::sync::{read, write};
@@ -74,6 +75,7 @@ pub(crate) fn router(state: KlaviyoState, config: &EmulatorConfig, base: String)
         .route("/api/metrics", get(get_metrics))
         .route("/api/metrics/{id}", get(get_metric))
         .merge(jobs::routes())
+        .merge(events_bulk::routes())
         .route_layer(middleware::from_fn_with_state(Arc::clone(&app), rate_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -138,6 +140,7 @@ fn tier(method: &Method, path: &str, revision: Revision) -> Tier {
         "/api/metrics" | "/api/metrics/{id}" => m,
         "/api/lists" | "/api/lists/{id}" if method != Method::GET => m,
         "/api/lists/{id}/relationships/profiles" => m,
+        "/api/event-bulk-create-jobs" => m,
         path if path.starts_with("/api/profile-bulk-import-jobs") => m,
         _ => l,
     }
@@ -723,6 +726,24 @@ fn event_matches(store: &Store, condition: &Condition, event: &Event) -> Result<
     }
 }
 
+/// The earliest and latest time an events filter lets through, where it
+/// bounds `datetime` (or `timestamp`); the conditions still decide each event.
+fn time_bounds(conditions: &[Condition]) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    let mut bounds = (None, None);
+    for condition in conditions.iter().filter(|condition| matches!(condition.field.as_str(), "datetime" | "timestamp"))
+    {
+        let Some(moment) = condition.value.moment() else { continue };
+        match condition.operator.as_str() {
+            "greater-or-equal" | "greater-than" => bounds.0 = bounds.0.max(Some(moment)),
+            "less-or-equal" | "less-than" => {
+                bounds.1 = Some(bounds.1.map_or(moment, |until: DateTime<Utc>| until.min(moment)))
+            }
+            _ => {}
+        }
+    }
+    bounds
+}
+
 fn event_key(event: &Event) -> String {
     format!("{}.{}", event.datetime.timestamp(), event.sequence)
 }
@@ -759,9 +780,13 @@ async fn get_events(
     let position = |(seconds, sequence): (i64, u64)| {
         store.events.partition_point(|event| (event.datetime.timestamp(), event.sequence) <= (seconds, sequence))
     };
+    // Events are kept in time order: an ascending read starts at the
+    // filter's lower time bound and stops past its upper one.
+    let (from, until) = time_bounds(&conditions);
+    let first = from.map_or(0, |from| store.events.partition_point(|event| event.datetime < from));
     let candidates: Box<dyn Iterator<Item = &Event>> = match (descending, after) {
-        (false, None) => Box::new(store.events.iter()),
-        (false, Some(key)) => Box::new(store.events[position(key)..].iter()),
+        (false, None) => Box::new(store.events[first..].iter()),
+        (false, Some(key)) => Box::new(store.events[position(key).max(first)..].iter()),
         (true, None) => Box::new(store.events.iter().rev()),
         (true, Some(key)) => {
             let end = store.events.partition_point(|event| (event.datetime.timestamp(), event.sequence) < key);
@@ -770,6 +795,9 @@ async fn get_events(
     };
     let mut page = Vec::with_capacity(size + 1);
     for event in candidates {
+        if !descending && until.is_some_and(|until| event.datetime > until) {
+            break;
+        }
         let mut keep = true;
         for condition in &conditions {
             keep &= event_matches(&store, condition, event)?;
@@ -809,6 +837,109 @@ async fn get_events(
     Ok(collection(&app, &uri, data, next, included))
 }
 
+/// An event's attributes, checked as `POST /api/events` checks them.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedEvent {
+    pub(crate) metric_name: String,
+    /// Truncated to the second.
+    pub(crate) time: DateTime<Utc>,
+    pub(crate) value: Option<f64>,
+    /// As given, else the time to the second (Klaviyo's default key).
+    pub(crate) unique_id: String,
+    pub(crate) properties: Map<String, Value>,
+}
+
+/// Checks an event's `attributes` (at `pointer`, e.g. `/data/attributes`)
+/// for `revision`: at most 300 property keys (400 from the 2026 snapshot),
+/// a metric name of 1 to 127 characters, a time after 2000 (1990) and at
+/// most a year ahead. The profile is checked by [`check_event_profile`].
+pub(crate) fn check_event(
+    attributes: &Map<String, Value>,
+    pointer: &str,
+    revision: Revision,
+    now: DateTime<Utc>,
+) -> Result<CheckedEvent, KlError> {
+    let properties = attributes.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
+    let max_keys = if revision.at_least(SNAPSHOT_2026) { 400 } else { 300 };
+    if properties.len() > max_keys {
+        return Err(KlError::invalid(
+            format!("Event properties may have at most {max_keys} keys."),
+            format!("{pointer}/properties"),
+        ));
+    }
+    let metric_name = attributes
+        .get("metric")
+        .and_then(|metric| metric.pointer("/data/attributes/name"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            KlError::invalid("'metric' with data.attributes.name is required.", format!("{pointer}/metric"))
+        })?;
+    if metric_name.is_empty() || metric_name.chars().count() >= 128 {
+        return Err(KlError::invalid(
+            "The metric name must have 1 to 127 characters.",
+            format!("{pointer}/metric/data/attributes/name"),
+        ));
+    }
+    let time = match attributes.get("time").and_then(Value::as_str) {
+        None => now,
+        Some(text) => DateTime::parse_from_rfc3339(text).map(|moment| moment.with_timezone(&Utc)).map_err(|_| {
+            KlError::invalid(format!("'{text}' is not an ISO 8601 datetime."), format!("{pointer}/time"))
+        })?,
+    };
+    let earliest_year = if revision.at_least(SNAPSHOT_2026) { 1990 } else { 2000 };
+    if time > now + Duration::days(365) || time.year() < earliest_year {
+        return Err(KlError::invalid(
+            format!("'time' must be after {earliest_year} and at most one year in the future."),
+            format!("{pointer}/time"),
+        ));
+    }
+    let time = DateTime::from_timestamp(time.timestamp(), 0).unwrap_or(time);
+    let unique_id =
+        attributes.get("unique_id").and_then(Value::as_str).map_or_else(|| time.timestamp().to_string(), str::to_owned);
+    Ok(CheckedEvent {
+        metric_name: metric_name.to_owned(),
+        time,
+        value: attributes.get("value").and_then(Value::as_f64),
+        unique_id,
+        properties,
+    })
+}
+
+/// The `profile` member of an event's (or a bulk entry's) `attributes` at
+/// `pointer`: its id, if given, and its checked attributes.
+pub(crate) fn check_event_profile<'a>(
+    attributes: &'a Map<String, Value>,
+    pointer: &str,
+) -> Result<(Option<&'a str>, Map<String, Value>), KlError> {
+    let profile_data = attributes
+        .get("profile")
+        .and_then(|profile| profile.get("data"))
+        .ok_or_else(|| KlError::invalid("'profile' is required.", format!("{pointer}/profile")))?;
+    let profile_attributes = profile_data.get("attributes").and_then(Value::as_object).cloned().unwrap_or_default();
+    check_attributes(&profile_attributes, &format!("{pointer}/profile/data/attributes"))?;
+    Ok((profile_data.get("id").and_then(Value::as_str), profile_attributes))
+}
+
+/// Stores `event` for profile `number` unless Klaviyo already holds its
+/// (profile, metric, unique id); returns the event to insert, if any.
+pub(crate) fn new_event(store: &mut Store, number: u32, event: CheckedEvent, now: DateTime<Utc>) -> Option<Event> {
+    let metric = store.metric_index(&event.metric_name, now);
+    if !store.claim_event_key(number, metric, &event.unique_id) {
+        return None;
+    }
+    let sequence = store.next_event;
+    store.next_event += 1;
+    Some(Event {
+        sequence,
+        profile: number,
+        metric,
+        datetime: event.time,
+        value: event.value,
+        unique_id: Some(event.unique_id),
+        properties: Some(Box::new(event.properties)),
+    })
+}
+
 /// `POST /api/events`: 202 with no body; the profile is created if unknown.
 async fn create_event(
     State(app): AppState,
@@ -818,94 +949,17 @@ async fn create_event(
     let data = parse_document(&body)?;
     expect_type(&data, "event")?;
     let attributes = attributes_of(&data, "/data")?;
-    let properties = attributes.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    let max_keys = if revision.at_least(SNAPSHOT_2026) { 400 } else { 300 };
-    if properties.len() > max_keys {
-        return Err(KlError::invalid(
-            format!("Event properties may have at most {max_keys} keys."),
-            "/data/attributes/properties",
-        ));
-    }
-    let metric_name = attributes
-        .get("metric")
-        .and_then(|metric| metric.pointer("/data/attributes/name"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            KlError::invalid("'metric' with data.attributes.name is required.", "/data/attributes/metric")
-        })?;
-    if metric_name.is_empty() || metric_name.chars().count() >= 128 {
-        return Err(KlError::invalid(
-            "The metric name must have 1 to 127 characters.",
-            "/data/attributes/metric/data/attributes/name",
-        ));
-    }
     let now = Utc::now();
-    let time = match attributes.get("time").and_then(Value::as_str) {
-        None => now,
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|moment| moment.with_timezone(&Utc))
-            .map_err(|_| KlError::invalid(format!("'{text}' is not an ISO 8601 datetime."), "/data/attributes/time"))?,
-    };
-    let earliest_year = if revision.at_least(SNAPSHOT_2026) { 1990 } else { 2000 };
-    if time > now + Duration::days(365) || time.year() < earliest_year {
-        return Err(KlError::invalid(
-            format!("'time' must be after {earliest_year} and at most one year in the future."),
-            "/data/attributes/time",
-        ));
-    }
-    let time = DateTime::from_timestamp(time.timestamp(), 0).unwrap_or(time);
-    let profile_data = attributes
-        .get("profile")
-        .and_then(|profile| profile.get("data"))
-        .ok_or_else(|| KlError::invalid("'profile' is required.", "/data/attributes/profile"))?;
-    let empty = Map::new();
-    let profile_attributes = profile_data.get("attributes").and_then(Value::as_object).unwrap_or(&empty);
-    check_attributes(profile_attributes, "/data/attributes/profile/data/attributes")?;
-    let value = attributes.get("value").and_then(Value::as_f64);
-    let unique_id =
-        attributes.get("unique_id").and_then(Value::as_str).map_or_else(|| time.timestamp().to_string(), str::to_owned);
+    let event = check_event(attributes, "/data/attributes", revision, now)?;
+    let (profile_id, profile_attributes) = check_event_profile(attributes, "/data/attributes")?;
 
     let mut store = write(app.state.store());
-    let profile_id = profile_data.get("id").and_then(Value::as_str);
-    let (profile_id, _) = upsert(&mut store, profile_id, profile_attributes, None, now)?;
-    let metric = match store.metrics.iter().position(|metric| metric.name == metric_name) {
-        Some(position) => position,
-        None => {
-            let id = short_id(&mut store.rng);
-            store.metrics.push(super::model::Metric {
-                id,
-                name: metric_name.to_owned(),
-                created: now,
-                integration: ("api", "API", "API"),
-            });
-            store.metrics.len() - 1
-        }
-    } as u16;
+    let (profile_id, _) = upsert(&mut store, profile_id, &profile_attributes, None, now)?;
     let Some(&number) = store.profile_numbers.get(&profile_id) else {
         return Err(KlError::not_found(format!("A profile with id {profile_id} does not exist.")));
     };
-    let duplicate = store.events.iter().any(|event| {
-        event.profile == number && event.metric == metric && event.unique_id.as_deref() == Some(unique_id.as_str())
-    });
-    if !duplicate {
-        let sequence = store.next_event;
-        store.next_event += 1;
-        let event = Event {
-            sequence,
-            profile: number,
-            metric,
-            datetime: time,
-            value,
-            unique_id: Some(unique_id),
-            properties: Some(Box::new(properties)),
-        };
-        let at = store
-            .events
-            .partition_point(|existing| (existing.datetime, existing.sequence) <= (event.datetime, event.sequence));
-        store.events.insert(at, event);
-        if let Some(profile) = store.profiles.get_mut(&profile_id) {
-            profile.last_event_date = profile.last_event_date.max(Some(time));
-        }
+    if let Some(event) = new_event(&mut store, number, event, now) {
+        store.insert_events(vec![event]);
     }
     Ok(StatusCode::ACCEPTED.into_response())
 }

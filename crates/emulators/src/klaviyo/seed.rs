@@ -84,6 +84,7 @@ pub(crate) fn store(config: &EmulatorConfig) -> Store {
         lists: Vec::new(),
         metrics,
         events: Vec::new(),
+        event_keys: Default::default(),
         next_event: 0,
         jobs: Vec::new(),
         rng: record_rng(seed, 12, 0),
@@ -111,6 +112,7 @@ pub(crate) fn store(config: &EmulatorConfig) -> Store {
     }
     store.next_event = events.len() as u64;
     store.events = events;
+    store.reindex_events();
     store.lists = lists;
     store
 }

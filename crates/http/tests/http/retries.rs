@@ -3,6 +3,7 @@
 use crate::support::{Log, client, client_with, dropping_server, quick_retry, serve, short_timeouts, wait_for};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use cutover_http::{HttpConfig, HttpError, HttpErrorKind, Request, RetryPolicy, TransportKind};
 use std::time::{Duration, SystemTime};
@@ -68,18 +69,27 @@ async fn retry_after_zero_is_no_hint_and_never_a_hot_loop() {
     );
     let base_url = serve(router).await;
     let floor = Duration::from_millis(50);
-    let retry =
-        RetryPolicy { min_delay: floor, initial_delay: Duration::from_millis(1), max_attempts: 3, ..quick_retry() };
+    // 429s do not use up `max_attempts`: `max_elapsed` ends the wait.
+    let retry = RetryPolicy {
+        min_delay: floor,
+        initial_delay: Duration::from_millis(1),
+        max_attempts: 2,
+        max_elapsed: Duration::from_millis(400),
+        ..quick_retry()
+    };
     let error =
         client_with(HttpConfig::new(&base_url).retry(retry)).get_json::<serde_json::Value>("items").await.unwrap_err();
     assert_eq!(error.kind(), HttpErrorKind::RateLimited);
-    assert!(matches!(error, HttpError::Status { attempts: 3, .. }), "{error}");
+    let times = log.times("items");
+    assert!((3..=9).contains(&times.len()), "{} sends in 400 ms, at least 50 ms apart", times.len());
     assert_eq!(
         error.to_string(),
-        "GET /items answered HTTP 429 after 3 attempts: throttled: Request was throttled. Expected available in 1 second."
+        format!(
+            "GET /items answered HTTP 429 after {} attempts: throttled: Request was throttled. Expected available in 1 \
+             second.",
+            times.len()
+        )
     );
-    let times = log.times("items");
-    assert_eq!(times.len(), 3);
     for pair in times.windows(2) {
         assert!(pair[1] - pair[0] >= floor, "{:?}", pair[1] - pair[0]);
     }
@@ -251,9 +261,9 @@ async fn a_400_with_a_vendor_body_is_not_retried() {
     assert_eq!(error.vendor().unwrap().json().unwrap()["title"], "Member Exists");
 }
 
-#[tokio::test]
-async fn a_429_pauses_every_stream_of_the_account() {
-    let log = Log::default();
+/// A server whose `/contacts` answers 429 (`Retry-After: 1`) to its first
+/// `throttled` requests, and whose `/lists` always answers.
+async fn throttling_server(log: &Log, throttled: usize) -> String {
     let (contacts_log, lists_log) = (log.clone(), log.clone());
     let router = Router::new()
         .route(
@@ -261,7 +271,8 @@ async fn a_429_pauses_every_stream_of_the_account() {
             get(move || {
                 let log = contacts_log.clone();
                 async move {
-                    if log.record("contacts") == 1 {
+                    log.record("contacts");
+                    if log.count("contacts") <= throttled {
                         log.record("throttled");
                         return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], THROTTLED);
                     }
@@ -279,14 +290,36 @@ async fn a_429_pauses_every_stream_of_the_account() {
                 }
             }),
         );
-    let base_url = serve(router).await;
-    let contacts_stream = client(&base_url);
+    serve(router).await
+}
+
+#[tokio::test]
+async fn a_third_429_in_a_row_pauses_every_stream_of_the_account() {
+    let log = Log::default();
+    let contacts_stream = client(&throttling_server(&log, 3).await);
     let lists_stream = contacts_stream.clone();
     let contacts = tokio::spawn(async move { contacts_stream.get_json::<serde_json::Value>("contacts").await });
     wait_for(|| lists_stream.limiter().paused_until().is_some()).await;
     lists_stream.get_json::<serde_json::Value>("lists").await.unwrap();
     contacts.await.unwrap().unwrap();
-    assert!(log.first("lists") - log.first("throttled") >= Duration::from_secs(1));
+    let throttled = log.times("throttled");
+    assert_eq!(throttled.len(), 3);
+    assert!(log.first("lists") - throttled[2] >= Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn a_429_now_and_then_delays_only_its_own_request() {
+    let log = Log::default();
+    let contacts_stream = client(&throttling_server(&log, 1).await);
+    let lists_stream = contacts_stream.clone();
+    let contacts = tokio::spawn(async move { contacts_stream.get_json::<serde_json::Value>("contacts").await });
+    wait_for(|| !log.times("throttled").is_empty()).await;
+    lists_stream.get_json::<serde_json::Value>("lists").await.unwrap();
+    assert!(lists_stream.limiter().paused_until().is_none());
+    assert!(log.first("lists") - log.first("throttled") < Duration::from_secs(1));
+    contacts.await.unwrap().unwrap();
+    let contacts = log.times("contacts");
+    assert!(contacts[1] - contacts[0] >= Duration::from_secs(1), "the retry waited for Retry-After");
 }
 
 #[tokio::test]
@@ -313,4 +346,30 @@ async fn headers_with_nothing_remaining_hold_the_account_until_the_reset() {
     client.get_json::<serde_json::Value>("profiles").await.unwrap();
     let times = log.times("profiles");
     assert!(times[1] - times[0] >= Duration::from_secs(1), "{:?}", times[1] - times[0]);
+}
+
+#[tokio::test]
+async fn a_429_storm_longer_than_the_attempt_budget_is_waited_out() {
+    let log = Log::default();
+    let server_log = log.clone();
+    let router = Router::new().route(
+        "/items",
+        get(move || {
+            let log = server_log.clone();
+            async move {
+                log.record("items");
+                if log.times("items").len() <= 5 {
+                    (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "0")], THROTTLED).into_response()
+                } else {
+                    axum::Json(serde_json::json!({"ok": true})).into_response()
+                }
+            }
+        }),
+    );
+    let base_url = serve(router).await;
+    let retry = RetryPolicy { max_attempts: 2, ..quick_retry() };
+    let answer: serde_json::Value =
+        client_with(HttpConfig::new(&base_url).retry(retry)).get_json("items").await.expect("the storm passes");
+    assert_eq!(answer["ok"], true);
+    assert_eq!(log.times("items").len(), 6);
 }

@@ -387,16 +387,56 @@ fn event_bodies_carry_the_metric_time_profile_and_dedupe_key() {
     let (body, profile) =
         event_body(&event(Some(EngagementKind::Open), Some("P1"), None, Some(1_700_000_000))).unwrap();
     assert_eq!(profile, EventProfile { id: Some("P1".into()), email: None });
-    let attributes = &body["data"]["attributes"];
+    assert_eq!(body["type"], json!("event"));
+    let attributes = &body["attributes"];
     assert_eq!(attributes["metric"]["data"]["attributes"]["name"], json!("Opened Email"));
     assert_eq!(attributes["time"], json!("2023-11-14T22:13:20Z"));
     assert_eq!(attributes["unique_id"], json!("mailchimp:e1"));
-    assert_eq!(attributes["profile"]["data"]["id"], json!("P1"));
+    assert_eq!(attributes["properties"][EVENT_ID_FIELD], json!("mailchimp:e1"));
+    assert!(attributes.get("profile").is_none());
+    assert_eq!(event_profile_data(&profile), json!({"type": "profile", "id": "P1"}));
     assert_eq!(attributes["properties"]["URL"], json!("https://example.org/x"));
     let check_reject = |record: Record, code: &str| assert_eq!(event_body(&record).unwrap_err().code, code);
     check_reject(event(None, Some("P1"), None, Some(1)), "no_metric");
     check_reject(event(Some(EngagementKind::Click), Some("P1"), None, None), "no_time");
     check_reject(event(Some(EngagementKind::Click), None, None, Some(1)), "no_profile");
-    let (body, _) = event_body(&event(Some(EngagementKind::Click), None, Some("a@b.org"), Some(1))).unwrap();
-    assert_eq!(body["data"]["attributes"]["profile"]["data"]["attributes"]["email"], json!("a@b.org"));
+    let (_, profile) = event_body(&event(Some(EngagementKind::Click), None, Some("a@b.org"), Some(1))).unwrap();
+    assert_eq!(event_profile_data(&profile), json!({"type": "profile", "attributes": {"email": "a@b.org"}}));
+    // Read back, the dedupe property is not a custom field.
+    let metrics = BTreeMap::from([("M1".to_owned(), "Opened Email".to_owned())]);
+    let resource = json!({"type": "event", "id": "E1", "attributes": {"timestamp": 1_700_000_000,
+        "event_properties": {EVENT_ID_FIELD: "mailchimp:e1", "Subject": "Hi"}},
+        "relationships": {"metric": {"data": {"type": "metric", "id": "M1"}}}});
+    let read = event_record(&resource, &metrics).unwrap();
+    assert!(!read.custom_fields.contains_key(EVENT_ID_FIELD));
+}
+
+#[test]
+fn a_list_keeps_its_own_weaker_status_and_a_suppression_still_wins() {
+    let person = |consent: &str, suppressed: bool, kept: Value| {
+        let suppression = if suppressed { json!([{"reason": "HARD_BOUNCE"}]) } else { json!([]) };
+        json!({"id": "P1", "attributes": {
+            "email": "a@b.org",
+            "properties": {"cutover_list_status_A": kept, "plan": "gold"},
+            "subscriptions": {"email": {"marketing": {"consent": consent, "suppression": suppression}}}}})
+    };
+    let status = |profile: &Value, list: Option<&str>| email_consent(profile, list).unwrap().map(|state| state.status);
+    let subscribed_elsewhere = person("SUBSCRIBED", false, json!("pending"));
+    assert_eq!(status(&subscribed_elsewhere, Some("A")), Some(ConsentStatus::Pending));
+    assert_eq!(status(&subscribed_elsewhere, Some("B")), Some(ConsentStatus::Subscribed));
+    assert_eq!(status(&subscribed_elsewhere, None), Some(ConsentStatus::Subscribed));
+    let never = person("NEVER_SUBSCRIBED", false, json!("non_subscribed"));
+    assert_eq!(status(&never, Some("A")), Some(ConsentStatus::NonSubscribed));
+    // A kept status never lowers a suppression, and `subscribed` keeps nothing.
+    assert_eq!(status(&person("SUBSCRIBED", true, json!("pending")), Some("A")), Some(ConsentStatus::Bounced));
+    assert_eq!(status(&person("UNSUBSCRIBED", false, json!("pending")), Some("A")), Some(ConsentStatus::Unsubscribed));
+    assert_eq!(status(&person("SUBSCRIBED", false, json!("subscribed")), Some("A")), Some(ConsentStatus::Subscribed));
+    // The property is the plugin's, not the person's: it is no custom field.
+    let mut profile = profile();
+    profile["attributes"]["properties"]["cutover_list_status_A"] = json!("pending");
+    let record = profile_record(&profile).unwrap();
+    assert!(record.custom_fields.keys().all(|name| !name.starts_with(LIST_STATUS_PREFIX)), "{record:?}");
+    assert_eq!(list_status_value(ConsentStatus::Pending), Some("pending"));
+    assert_eq!(list_status_value(ConsentStatus::Subscribed), None);
+    assert_eq!(list_status_value(ConsentStatus::Unsubscribed), None);
 }

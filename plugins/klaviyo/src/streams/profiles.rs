@@ -78,7 +78,7 @@ pub(crate) async fn write(api: &Api, records: Vec<Record>) -> Result<Vec<WriteOu
 /// job; Klaviyo advises against bulk imports of small batches.
 pub(crate) const BULK_FROM: usize = 100;
 /// Profiles per bulk import job.
-const BULK_CAP: usize = 10_000;
+pub(super) const BULK_CAP: usize = 10_000;
 /// Bytes of profiles per bulk import job: under the 5 MB cap, with room
 /// for the envelope.
 const BULK_BYTES: usize = 4_800_000;
@@ -178,24 +178,18 @@ async fn bulk_import(api: &Api, pending: &[Pending], results: &mut [Option<Write
     Ok(())
 }
 
-async fn import_job(
-    api: &Api,
-    pending: &[Pending],
-    members: &[usize],
-    profiles: Vec<Value>,
-    results: &mut [Option<WriteResult>],
-) -> Result<(), PluginError> {
+/// What a bulk import job did: its id and the profiles it refused, by
+/// position in the job; or why Klaviyo refused the whole job.
+pub(super) type ImportJob = Result<(String, HashMap<usize, RejectReason>), RejectReason>;
+
+/// Sends one bulk import job of `profiles` (at most [`BULK_CAP`], under
+/// [`BULK_BYTES`]), waits for it, and reads its import errors.
+pub(super) async fn run_import_job(api: &Api, profiles: Vec<Value>) -> Result<ImportJob, PluginError> {
     let body = json!({"data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": profiles}}}});
     // A second import job upserts the same profiles: safe to send again.
     let response = match api.write(Endpoint::BulkImport, Request::post(IMPORT_JOBS).retry_safe(), &body).await {
         Ok(response) => response,
-        Err(error) if is_record_error(&error) => {
-            let reason = reject_reason(&error);
-            for member in members {
-                results[pending[*member].position] = Some(WriteResult::Rejected { reason: reason.clone() });
-            }
-            return Ok(());
-        }
+        Err(error) if is_record_error(&error) => return Ok(Err(reject_reason(&error))),
         Err(error) => return Err(error.into()),
     };
     let job: Value = response.json()?;
@@ -224,6 +218,26 @@ async fn import_job(
             }
         }
     }
+    Ok(Ok((job_id.to_owned(), refused)))
+}
+
+async fn import_job(
+    api: &Api,
+    pending: &[Pending],
+    members: &[usize],
+    profiles: Vec<Value>,
+    results: &mut [Option<WriteResult>],
+) -> Result<(), PluginError> {
+    let (job_id, mut refused) = match run_import_job(api, profiles).await? {
+        Ok(job) => job,
+        Err(reason) => {
+            for member in members {
+                results[pending[*member].position] = Some(WriteResult::Rejected { reason: reason.clone() });
+            }
+            return Ok(());
+        }
+    };
+    let client = api.client(Endpoint::BulkImport)?;
 
     let mut ids: HashMap<(&str, String), String> = HashMap::new();
     let mut imported = Paginator::json_api(Request::get(format!("{IMPORT_JOBS}/{job_id}/profiles")), 100);

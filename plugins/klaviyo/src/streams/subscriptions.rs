@@ -14,7 +14,10 @@
 //!   suppressed), polled until it completes;
 //! - non-subscribed, pending or no consent → only the list membership
 //!   (`POST /api/lists/{id}/relationships/profiles`, which never changes
-//!   consent).
+//!   consent), and a pending or non-subscribed status is kept for the list
+//!   in the profile property `cutover_list_status_<list id>` (a bulk import
+//!   job), so that someone subscribed through another list reads back with
+//!   this list's own status (see [`crate::mapping`]).
 //!
 //! SMS: a subscribed SMS consent joins the subscribe job (with its consent
 //! time) when the profile has a phone number; other SMS states are not
@@ -27,9 +30,13 @@
 //! every profile a job touched is read back and a record whose consent did
 //! not take is rejected (`not_applied`).
 
+use super::profiles::{BULK_CAP, run_import_job};
 use super::{PagePosition, map_items, outcome, parse_cursor, read_page, render_cursor};
 use crate::client::{Api, Endpoint, current_email_consent, is_record_error, profile_email, reject_reason, resource_id};
-use crate::mapping::{EmailAction, consent_holds, email_action, membership_id, membership_record, render_instant};
+use crate::mapping::{
+    EmailAction, consent_holds, email_action, list_status_property, list_status_value, membership_id,
+    membership_record, render_instant,
+};
 use chrono::{DateTime, Utc};
 use cutover_http::{HttpError, Paginator, Request};
 use cutover_sdk::prelude::*;
@@ -210,6 +217,7 @@ pub(crate) async fn write(
     unsubscribe(api, &mut changed, &mut results).await?;
     suppress(api, &mut changed, &mut results).await?;
     add_members(api, &mut changed, &mut results).await?;
+    keep_list_statuses(api, &mut changed, &mut results).await?;
     verify(api, &changed, &mut results).await?;
 
     for plan in &changed {
@@ -648,6 +656,63 @@ async fn add_members(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteR
                     }
                 }
                 Err(error) => return Err(error.into()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keeps each list's own pending or non-subscribed status in the profile's
+/// `cutover_list_status_<list id>` property (see [`crate::mapping`]), so a
+/// person subscribed through another list is not read back as subscribed to
+/// this one; a subscription written over a kept status marks it
+/// `subscribed`. One bulk import job per [`BULK_CAP`] profiles; a profile
+/// the job refuses rejects its membership.
+async fn keep_list_statuses(
+    api: &Api,
+    plans: &mut [Plan],
+    results: &mut [Option<WriteResult>],
+) -> Result<(), PluginError> {
+    let mut wanted: Vec<(usize, Value)> = Vec::new();
+    for (position, plan) in plans.iter().enumerate() {
+        if results[plan.index].is_some() {
+            continue;
+        }
+        let key = list_status_property(&plan.list_id);
+        let held = plan.profile.pointer("/attributes/properties").and_then(|properties| properties.get(&key));
+        let held = held.and_then(Value::as_str);
+        let value = match plan.action {
+            EmailAction::Keep => plan.email_consent.as_ref().and_then(|consent| list_status_value(consent.status)),
+            EmailAction::Subscribe if held.is_some_and(|held| held != "subscribed") => Some("subscribed"),
+            _ => None,
+        };
+        if let Some(value) = value
+            && held != Some(value)
+        {
+            // An import names a profile by an identifier too, not by id alone.
+            let mut attributes = json!({"properties": {key: value}});
+            if let Some(email) = profile_email(&plan.profile) {
+                attributes["email"] = Value::from(email);
+            }
+            wanted.push((position, json!({"type": "profile", "id": plan.profile_id, "attributes": attributes})));
+        }
+    }
+    for chunk in wanted.chunks(BULK_CAP) {
+        let profiles = chunk.iter().map(|(_, profile)| profile.clone()).collect();
+        match run_import_job(api, profiles).await? {
+            Ok((_, refused)) => {
+                for (index, (position, _)) in chunk.iter().enumerate() {
+                    let plan = &mut plans[*position];
+                    match refused.get(&index) {
+                        Some(reason) => results[plan.index] = Some(WriteResult::Rejected { reason: reason.clone() }),
+                        None => plan.consent_changed = true,
+                    }
+                }
+            }
+            Err(reason) => {
+                for (position, _) in chunk {
+                    results[plans[*position].index] = Some(WriteResult::Rejected { reason: reason.clone() });
+                }
             }
         }
     }
