@@ -240,24 +240,43 @@ fn write_referenced_records(
     Ok(())
 }
 
-/// Every item a read gives, in order: records by content, rejects by location.
-#[derive(Debug, PartialEq)]
-enum Item {
-    Record(Box<Record>),
-    Reject(String),
+/// Everything a read gives: its records in order, and its rejects (by
+/// location) in order. How the two interleave is not observable: a batch
+/// holds them apart, and the host commits a batch whole.
+#[derive(Debug, Default, PartialEq)]
+struct Items {
+    records: Vec<Record>,
+    rejects: Vec<String>,
 }
 
-/// A cursor seen during a read, with how many items came before it.
-type ResumePoint = (usize, String);
+impl Items {
+    fn len(&self) -> usize {
+        self.records.len() + self.rejects.len()
+    }
+
+    /// What follows the first `records` records and `rejects` rejects.
+    fn after(&self, (records, rejects): Position) -> Items {
+        Items {
+            records: self.records.get(records..).unwrap_or_default().to_vec(),
+            rejects: self.rejects.get(rejects..).unwrap_or_default().to_vec(),
+        }
+    }
+}
+
+/// Records and rejects read before a cursor.
+type Position = (usize, usize);
+
+/// A cursor seen during a read, with what came before it.
+type ResumePoint = (Position, String);
 
 fn read_all(
     kit: &Kit,
     stream: &str,
     from: Option<String>,
     batch_size: u32,
-) -> Result<(Vec<Item>, Vec<ResumePoint>), String> {
+) -> Result<(Items, Vec<ResumePoint>), String> {
     let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
-    let mut items = Vec::new();
+    let mut items = Items::default();
     let mut cursors = Vec::new();
     let mut cursor = from;
     let outcome = loop {
@@ -269,8 +288,8 @@ fn read_all(
         if size > batch_size as usize {
             break Err(format!("asked for {batch_size} items, got {size}"));
         }
-        items.extend(batch.records.into_iter().map(|record| Item::Record(Box::new(record))));
-        items.extend(batch.rejects.into_iter().map(|reject| Item::Reject(reject.location)));
+        items.records.extend(batch.records);
+        items.rejects.extend(batch.rejects.into_iter().map(|reject| reject.location));
         if batch.done {
             break Ok(());
         }
@@ -279,7 +298,7 @@ fn read_all(
         }
         cursor = batch.next_cursor;
         if let Some(position) = &cursor {
-            cursors.push((items.len(), position.clone()));
+            cursors.push(((items.records.len(), items.rejects.len()), position.clone()));
         }
         if items.len() > 10_000_000 {
             break Err("more than 10,000,000 items without `done`".into());
@@ -297,21 +316,25 @@ fn reads_resume_exactly(kit: &Kit, stream: &str) -> Result<(), String> {
         return Err(format!("read in batches of {} differs from one large read", kit.batch_size));
     }
     let mut ids = HashSet::new();
-    for item in &whole {
-        if let Item::Record(record) = item
-            && !ids.insert((&record.source_platform, record.entity.kind(), &record.source_id))
-        {
+    for record in &whole.records {
+        if !ids.insert((&record.source_platform, record.entity.kind(), &record.source_id)) {
             return Err(format!("source id `{}` is read twice", record.source_id));
         }
     }
     let step = cursors.len().div_ceil(kit.max_resume_points).max(1);
-    for (offset, cursor) in cursors.iter().step_by(step) {
+    for (position, cursor) in cursors.iter().step_by(step) {
         let (rest, _) = read_all(kit, stream, Some(cursor.clone()), kit.batch_size)?;
-        if rest[..] != whole[*offset..] {
+        let expected = whole.after(*position);
+        if rest != expected {
             return Err(format!(
-                "a read resumed from cursor `{cursor}` gives {} items, expected the {} after item {offset}",
-                rest.len(),
-                whole.len() - offset
+                "a read resumed from cursor `{cursor}` gives {} records and {} rejects, expected the {} and {} after \
+                 record {} and reject {}",
+                rest.records.len(),
+                rest.rejects.len(),
+                expected.records.len(),
+                expected.rejects.len(),
+                position.0,
+                position.1
             ));
         }
     }

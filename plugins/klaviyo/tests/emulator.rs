@@ -473,3 +473,129 @@ fn each_list_keeps_its_own_status_where_the_person_is_subscribed_through_another
     assert_eq!(results(&confirmed.unwrap()), ["updated"]);
     assert_eq!(consent_read_back(&harness, &pending_list).get(email), Some(&ConsentStatus::Subscribed));
 }
+
+/// `record` (a membership) with SMS consent `status`.
+fn with_sms(mut record: Record, status: ConsentStatus) -> Record {
+    if let Entity::Membership(membership) = &mut record.entity {
+        membership.consent.sms = Some(ConsentState {
+            status,
+            source: Some("keyword".into()),
+            method: None,
+            changed_at: Some(Utc.with_ymd_and_hms(2024, 5, 1, 9, 0, 0).unwrap()),
+            ip: None,
+        });
+    }
+    record
+}
+
+/// SMS consent of the memberships of `list_id` read back, by email.
+fn sms_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, Option<ConsentStatus>> {
+    let (records, rejects) = read_all(&mut harness.open(), "subscriptions", 25);
+    assert!(rejects.is_empty(), "{rejects:?}");
+    records
+        .into_iter()
+        .filter_map(|record| match record.entity {
+            Entity::Membership(membership)
+                if membership.list.as_ref().is_some_and(|list| list.source_id == list_id) =>
+            {
+                Some((membership.email?.to_string(), membership.consent.sms.map(|state| state.status)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_sms_opt_out_reaches_klaviyo_whatever_the_email_consent() {
+    let harness = Harness::start(6);
+    let state = harness.emulator.klaviyo().unwrap();
+    let (list_id, _) = state.lists().into_iter().next().unwrap();
+    let mut plugin = harness.open();
+    // Two people with phone numbers, SMS- and email-subscribed on Klaviyo
+    // before the opt-outs arrive (the overlap period).
+    let people = [("texted.stop@example.org", "+442079460018"), ("left.both@example.org", "+442079460019")];
+    let contacts: Vec<Record> = people
+        .iter()
+        .enumerate()
+        .map(|(index, (email, phone))| {
+            let mut record = contact(&format!("p{index}"), email, "pro");
+            if let Entity::Contact(contact) = &mut record.entity {
+                contact.phone = Some((*phone).into());
+            }
+            record
+        })
+        .collect();
+    assert_eq!(results(&plugin.write("profiles", contacts).unwrap()), ["created", "created"]);
+    let subscribed: Vec<Record> = people
+        .iter()
+        .enumerate()
+        .map(|(index, (email, _))| {
+            with_sms(
+                membership(&format!("m{index}"), &list_id, email, ConsentStatus::Subscribed),
+                ConsentStatus::Subscribed,
+            )
+        })
+        .collect();
+    let first = plugin.write("subscriptions", subscribed).unwrap();
+    assert_eq!(results(&first), ["created", "created"], "{first:?}");
+    for (email, _) in people {
+        assert_eq!(state.profile_by_email(email).unwrap().sms_consent, "SUBSCRIBED", "{email}");
+    }
+
+    // One texted STOP and stays an email subscriber; the other left both
+    // channels, their number bouncing.
+    let opted_out = vec![
+        with_sms(membership("m0", &list_id, people[0].0, ConsentStatus::Subscribed), ConsentStatus::Unsubscribed),
+        with_sms(membership("m1", &list_id, people[1].0, ConsentStatus::Unsubscribed), ConsentStatus::Bounced),
+    ];
+    let written = plugin.write("subscriptions", opted_out.clone()).unwrap();
+    assert_eq!(results(&written), ["updated", "updated"], "{written:?}");
+    let stop = state.profile_by_email(people[0].0).unwrap();
+    assert_eq!(stop.sms_consent, "UNSUBSCRIBED");
+    assert!(stop.email_consent.can_receive_email_marketing(), "the email subscription is kept");
+    let both = state.profile_by_email(people[1].0).unwrap();
+    assert_eq!((both.sms_consent.as_str(), both.email_consent.consent.as_str()), ("UNSUBSCRIBED", "UNSUBSCRIBED"));
+    assert_eq!(results(&plugin.write("subscriptions", opted_out.clone()).unwrap()), ["unchanged", "unchanged"]);
+    // A fresh instance compares with what Klaviyo holds, not with memory.
+    assert_eq!(results(&harness.open().write("subscriptions", opted_out).unwrap()), ["unchanged", "unchanged"]);
+
+    let sms = sms_read_back(&harness, &list_id);
+    assert_eq!(sms.get(people[0].0), Some(&Some(ConsentStatus::Unsubscribed)));
+    assert_eq!(sms.get(people[1].0), Some(&Some(ConsentStatus::Unsubscribed)));
+    let email = consent_read_back(&harness, &list_id);
+    assert_eq!(email.get(people[0].0), Some(&ConsentStatus::Subscribed));
+    assert_eq!(email.get(people[1].0), Some(&ConsentStatus::Unsubscribed));
+
+    // An opt-out is never written as a subscription: SMS stays unsubscribed
+    // when a later record says subscribed by email only.
+    let email_only = membership("m0", &list_id, people[0].0, ConsentStatus::Subscribed);
+    assert_eq!(results(&plugin.write("subscriptions", vec![email_only]).unwrap()), ["unchanged"]);
+    assert_eq!(state.profile_by_email(people[0].0).unwrap().sms_consent, "UNSUBSCRIBED");
+    // Nor does a record that says SMS-subscribed lift the opt-out Klaviyo holds.
+    let resubscribe =
+        with_sms(membership("m0", &list_id, people[0].0, ConsentStatus::Subscribed), ConsentStatus::Subscribed);
+    let refused = plugin.write("subscriptions", vec![resubscribe]).unwrap();
+    match &refused[0].result {
+        WriteResult::Rejected { reason } => assert_eq!(reason.code, "suppressed_on_target"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(state.profile_by_email(people[0].0).unwrap().sms_consent, "UNSUBSCRIBED");
+}
+
+#[test]
+fn an_sms_opt_out_without_a_phone_number_writes_nothing_for_sms() {
+    let harness = Harness::start(6);
+    let state = harness.emulator.klaviyo().unwrap();
+    let (list_id, _) = state.lists().into_iter().next().unwrap();
+    let mut plugin = harness.open();
+    let email = "no.number@example.org";
+    let record = with_sms(membership("m", &list_id, email, ConsentStatus::Subscribed), ConsentStatus::Unsubscribed);
+    let first = plugin.write("subscriptions", vec![record.clone()]).unwrap();
+    assert_eq!(results(&first), ["created"], "{first:?}");
+    assert_eq!(results(&plugin.write("subscriptions", vec![record]).unwrap()), ["unchanged"]);
+    let profile = state.profile_by_email(email).unwrap();
+    assert_eq!(profile.phone_number, None);
+    assert_eq!(profile.sms_consent, "NEVER_SUBSCRIBED", "Klaviyo holds no SMS consent without a number");
+    assert!(profile.email_consent.can_receive_email_marketing());
+    assert_eq!(sms_read_back(&harness, &list_id).get(email), Some(&None));
+}

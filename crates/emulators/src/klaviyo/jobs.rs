@@ -195,29 +195,68 @@ async fn subscribe(State(app): AppState, body: Bytes) -> Result<Response, KlErro
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
-/// `POST /api/profile-subscription-bulk-delete-jobs`: 202, no body. The
-/// unsubscribe is global (consent `UNSUBSCRIBED` plus an `UNSUBSCRIBE`
-/// suppression); a named list also loses the profile.
+/// `POST /api/profile-subscription-bulk-delete-jobs`: 202, no body. Each
+/// profile (found by email or phone number) loses the consent of the channels
+/// its `subscriptions` names, and only those:
+/// - `email`: a global unsubscribe (consent `UNSUBSCRIBED` plus an
+///   `UNSUBSCRIBE` suppression);
+/// - `sms`: SMS marketing consent `UNSUBSCRIBED`, on a profile with a phone
+///   number (Klaviyo holds no SMS consent without one).
+///
+/// A profile naming neither channel is refused (400) before anything changes:
+/// an unsubscribe that says nothing is a caller's mistake, not a global
+/// opt-out. A named list also loses the profiles.
 async fn unsubscribe(State(app): AppState, body: Bytes) -> Result<Response, KlError> {
     let data = parse_document(&body)?;
     expect_type(&data, "profile-subscription-bulk-delete-job")?;
     let attributes = attributes_of(&data, "/data")?;
     let profiles = job_profiles(attributes, MAX_UNSUBSCRIBE)?;
+    // Validate every profile before changing anything.
+    let mut requests = Vec::with_capacity(profiles.len());
+    for (position, profile) in profiles.iter().enumerate() {
+        let pointer = format!("/data/attributes/profiles/data/{position}/attributes/subscriptions");
+        let mut named = [false; 2];
+        for (channel, named) in ["email", "sms"].iter().zip(named.iter_mut()) {
+            let Some(marketing) = profile.pointer(&format!("/attributes/subscriptions/{channel}/marketing")) else {
+                continue;
+            };
+            if let Some(consent) = marketing.get("consent").and_then(Value::as_str)
+                && consent != "UNSUBSCRIBED"
+            {
+                return Err(KlError::invalid(
+                    format!("'{consent}' is not a valid consent; use UNSUBSCRIBED."),
+                    format!("{pointer}/{channel}/marketing/consent"),
+                ));
+            }
+            *named = true;
+        }
+        let [email, sms] = named;
+        if !email && !sms {
+            return Err(KlError::invalid("'subscriptions' must name the email or sms channel.", pointer));
+        }
+        requests.push((identifiers(profile), email, sms));
+    }
     let mut store = write(app.state.store());
     let list_id = job_list(&data, &store)?;
     let now = Utc::now();
-    for profile in profiles {
-        let ids = identifiers(profile);
+    for (ids, email, sms) in requests {
         let Some(profile_id) = find_profile(&store, &ids) else {
             continue;
         };
         if let Some(stored) = store.profiles.get_mut(&profile_id) {
-            let consent = &mut stored.email_consent;
-            consent.consent = "UNSUBSCRIBED".to_owned();
-            consent.consent_timestamp = Some(now);
-            consent.last_updated = Some(now);
-            if !consent.suppression.iter().any(|item| item.reason == "UNSUBSCRIBE") {
-                consent.suppression.push(Suppression { reason: "UNSUBSCRIBE".to_owned(), timestamp: now });
+            if email {
+                let consent = &mut stored.email_consent;
+                consent.consent = "UNSUBSCRIBED".to_owned();
+                consent.consent_timestamp = Some(now);
+                consent.last_updated = Some(now);
+                if !consent.suppression.iter().any(|item| item.reason == "UNSUBSCRIBE") {
+                    consent.suppression.push(Suppression { reason: "UNSUBSCRIBE".to_owned(), timestamp: now });
+                }
+            }
+            // The model keeps no SMS consent times; the profile's `updated`
+            // below records the change.
+            if sms && stored.phone_number.is_some() {
+                stored.sms_consent = "UNSUBSCRIBED".to_owned();
             }
             stored.updated = now;
         }
@@ -484,4 +523,170 @@ async fn get_import_lists(State(app): AppState, Path(id): Path<String>, uri: Uri
     let lists =
         job.list_ids.iter().filter_map(|id| store.list(id).map(|list| list_json(list, false, &app.base))).collect();
     Ok(collection(&app, &uri, lists, None, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    use crate::{Emulator, EmulatorConfig, Platform, RunningEmulator};
+
+    async fn start() -> RunningEmulator {
+        Emulator::start(Platform::Klaviyo, EmulatorConfig::new(5, 2)).await.expect("the emulator starts")
+    }
+
+    async fn post(emulator: &RunningEmulator, path: &str, body: &Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .request(Method::POST, format!("{}/api/{path}", emulator.base_url))
+            .header("revision", "2024-10-15")
+            .header("Authorization", format!("Klaviyo-API-Key {}", emulator.api_key))
+            .header("content-type", "application/vnd.api+json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the emulator answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) })
+    }
+
+    fn job(kind: &str, profiles: Vec<Value>) -> Value {
+        json!({"data": {"type": kind, "attributes": {"profiles": {"data": profiles}}}})
+    }
+
+    fn channels(consent: &str, names: &[&str]) -> Value {
+        names.iter().map(|name| ((*name).to_owned(), json!({"marketing": {"consent": consent}}))).collect()
+    }
+
+    /// Subscribes `email` and `phone` to email and SMS marketing.
+    async fn subscribed(emulator: &RunningEmulator, email: &str, phone: &str) {
+        let profile = json!({"type": "profile", "attributes": {
+            "email": email, "phone_number": phone, "subscriptions": channels("SUBSCRIBED", &["email", "sms"]),
+        }});
+        let (status, body) = post(
+            emulator,
+            "profile-subscription-bulk-create-jobs",
+            &job("profile-subscription-bulk-create-job", vec![profile]),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+    }
+
+    async fn unsubscribe(emulator: &RunningEmulator, profiles: Vec<Value>) -> (u16, Value) {
+        post(emulator, "profile-subscription-bulk-delete-jobs", &job("profile-subscription-bulk-delete-job", profiles))
+            .await
+    }
+
+    #[tokio::test]
+    async fn an_unsubscribe_changes_only_the_channels_it_names() {
+        let emulator = start().await;
+        let state = emulator.klaviyo().expect("klaviyo");
+        subscribed(&emulator, "sms.only@example.org", "+15005550101").await;
+        subscribed(&emulator, "email.only@example.org", "+15005550102").await;
+        let (status, body) = unsubscribe(
+            &emulator,
+            vec![
+                // Found by phone number alone.
+                json!({"type": "profile", "attributes": {
+                    "phone_number": "+15005550101", "subscriptions": channels("UNSUBSCRIBED", &["sms"]),
+                }}),
+                json!({"type": "profile", "attributes": {
+                    "email": "email.only@example.org", "subscriptions": channels("UNSUBSCRIBED", &["email"]),
+                }}),
+            ],
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        let sms_only = state.profile_by_email("sms.only@example.org").expect("profile");
+        assert_eq!(sms_only.sms_consent, "UNSUBSCRIBED");
+        assert_eq!(sms_only.email_consent.consent, "SUBSCRIBED");
+        assert!(sms_only.email_consent.suppression.is_empty());
+        let email_only = state.profile_by_email("email.only@example.org").expect("profile");
+        assert_eq!(email_only.sms_consent, "SUBSCRIBED");
+        assert_eq!(email_only.email_consent.consent, "UNSUBSCRIBED");
+        assert!(email_only.email_consent.suppression.iter().any(|item| item.reason == "UNSUBSCRIBE"));
+    }
+
+    #[tokio::test]
+    async fn an_unsubscribe_of_both_channels_changes_both() {
+        let emulator = start().await;
+        let state = emulator.klaviyo().expect("klaviyo");
+        subscribed(&emulator, "both@example.org", "+15005550103").await;
+        let before = state.profile_by_email("both@example.org").expect("profile");
+        let (status, body) = unsubscribe(
+            &emulator,
+            vec![json!({"type": "profile", "attributes": {
+                "email": "both@example.org", "phone_number": "+15005550103",
+                "subscriptions": channels("UNSUBSCRIBED", &["email", "sms"]),
+            }})],
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        let after = state.profile_by_email("both@example.org").expect("profile");
+        assert_eq!(
+            (after.email_consent.consent.as_str(), after.sms_consent.as_str()),
+            ("UNSUBSCRIBED", "UNSUBSCRIBED")
+        );
+        assert!(after.email_consent.consent_timestamp >= before.email_consent.consent_timestamp);
+        assert!(after.updated >= before.updated);
+    }
+
+    #[tokio::test]
+    async fn an_sms_unsubscribe_leaves_a_profile_without_a_phone_number_alone() {
+        let emulator = start().await;
+        let state = emulator.klaviyo().expect("klaviyo");
+        let profile = json!({"type": "profile", "attributes": {
+            "email": "no.phone@example.org", "subscriptions": channels("SUBSCRIBED", &["email"]),
+        }});
+        let subscribe = job("profile-subscription-bulk-create-job", vec![profile]);
+        assert_eq!(post(&emulator, "profile-subscription-bulk-create-jobs", &subscribe).await.0, 202);
+        let (status, body) = unsubscribe(
+            &emulator,
+            vec![json!({"type": "profile", "attributes": {
+                "email": "no.phone@example.org", "subscriptions": channels("UNSUBSCRIBED", &["sms"]),
+            }})],
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        let after = state.profile_by_email("no.phone@example.org").expect("profile");
+        assert_eq!(
+            (after.email_consent.consent.as_str(), after.sms_consent.as_str()),
+            ("SUBSCRIBED", "NEVER_SUBSCRIBED")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unsubscribe_naming_no_channel_is_refused_whole() {
+        let emulator = start().await;
+        let state = emulator.klaviyo().expect("klaviyo");
+        subscribed(&emulator, "kept@example.org", "+15005550104").await;
+        let (status, body) = unsubscribe(
+            &emulator,
+            vec![
+                json!({"type": "profile", "attributes": {
+                    "email": "kept@example.org", "subscriptions": channels("UNSUBSCRIBED", &["email", "sms"]),
+                }}),
+                json!({"type": "profile", "attributes": {"email": "kept@example.org"}}),
+            ],
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(body["errors"][0]["code"], "invalid");
+        assert_eq!(body["errors"][0]["source"]["pointer"], "/data/attributes/profiles/data/1/attributes/subscriptions");
+        let kept = state.profile_by_email("kept@example.org").expect("profile");
+        assert_eq!((kept.email_consent.consent.as_str(), kept.sms_consent.as_str()), ("SUBSCRIBED", "SUBSCRIBED"));
+        let (status, body) = unsubscribe(
+            &emulator,
+            vec![json!({"type": "profile", "attributes": {
+                "email": "kept@example.org", "subscriptions": channels("SUBSCRIBED", &["sms"]),
+            }})],
+        )
+        .await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body["errors"][0]["source"]["pointer"],
+            "/data/attributes/profiles/data/0/attributes/subscriptions/sms/marketing/consent"
+        );
+    }
 }

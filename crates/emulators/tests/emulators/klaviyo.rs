@@ -194,7 +194,10 @@ async fn subscription_jobs_follow_the_consent_rules() {
 
     let unsubscribe = job_body(
         "profile-subscription-bulk-delete-job",
-        vec![json!({"type": "profile", "attributes": {"email": "a.one@fastmail.fm"}})],
+        vec![json!({"type": "profile", "attributes": {
+            "email": "a.one@fastmail.fm",
+            "subscriptions": {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}},
+        }})],
         json!({}),
     );
     assert_eq!(

@@ -234,6 +234,8 @@ fn sms_consent_is_read_where_it_says_something() {
     check(Some("+442079460018"), "NEVER_SUBSCRIBED", Some(ConsentStatus::NonSubscribed));
     check(Some("+442079460018"), "SUBSCRIBED", Some(ConsentStatus::Subscribed));
     check(None, "UNSUBSCRIBED", Some(ConsentStatus::Unsubscribed));
+    // An SMS opt-out written by the subscriptions stream reads back as one.
+    check(Some("+442079460018"), "UNSUBSCRIBED", Some(ConsentStatus::Unsubscribed));
 }
 
 const EVERY_STATUS: [ConsentStatus; 7] = [

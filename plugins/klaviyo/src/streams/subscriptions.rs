@@ -19,9 +19,25 @@
 //!   job), so that someone subscribed through another list reads back with
 //!   this list's own status (see [`crate::mapping`]).
 //!
-//! SMS: a subscribed SMS consent joins the subscribe job (with its consent
-//! time) when the profile has a phone number; other SMS states are not
-//! written, so Klaviyo keeps the SMS consent it holds.
+//! SMS: Klaviyo holds SMS consent only on a profile with a phone number, so
+//! SMS consent is written only to such a profile; for one without, the SMS
+//! part of a record is not written (it has nowhere to go) and the rest of
+//! the record is. On a profile with a phone number:
+//! - a subscribed SMS consent joins the subscribe job (with its consent
+//!   time);
+//! - an SMS opt-out (unsubscribed, bounced, cleaned, suppressed) goes into
+//!   the unsubscribe job with the `sms` channel, whatever the email consent
+//!   says (an email subscriber may have texted STOP), unless Klaviyo already
+//!   holds the profile SMS-unsubscribed. Without it a person who opted out
+//!   on the source could stay SMS-subscribed on Klaviyo while both run. The
+//!   job names the `email` channel too only when the email consent is itself
+//!   an unsubscribe to write, since a channel it names is unsubscribed;
+//! - non-subscribed, pending or no SMS consent is not written, so Klaviyo
+//!   keeps the SMS consent it holds.
+//!
+//! An SMS opt-out is never written as a subscription, and an SMS
+//! subscription is not written over a profile Klaviyo holds
+//! SMS-unsubscribed (`suppressed_on_target`, as for email).
 //!
 //! A suppression is never written as a subscription, and a subscription is
 //! not written over a profile Klaviyo holds suppressed or unsubscribed (the
@@ -163,12 +179,23 @@ struct Plan {
     action: EmailAction,
     email_consent: Option<ConsentState>,
     sms_subscribe: Option<ConsentState>,
+    /// The source holds an SMS opt-out (a suppression status).
+    sms_opt_out: bool,
     updated_at: DateTime<Utc>,
     /// Found or created on Klaviyo.
     profile_id: String,
     /// The profile as Klaviyo holds it (with subscriptions).
     profile: Value,
     was_member: bool,
+    /// Klaviyo's email consent differs from what [`Plan::action`] asks.
+    email_changed: bool,
+    /// The SMS subscription is to be written: wanted, the profile has a
+    /// phone number and Klaviyo does not hold it yet.
+    sms_subscribe_needed: bool,
+    /// The SMS opt-out is to be written: the profile has a phone number and
+    /// Klaviyo does not hold it SMS-unsubscribed yet.
+    sms_unsubscribe_needed: bool,
+    /// Any consent (or kept list status) is to change.
     consent_changed: bool,
 }
 
@@ -207,9 +234,22 @@ pub(crate) async fn write(
             });
             continue;
         }
+        if plan.sms_subscribe.is_some() && sms_unsubscribed(&plan.profile) {
+            results[plan.index] = Some(WriteResult::Rejected {
+                reason: RejectReason::new(
+                    "suppressed_on_target",
+                    "klaviyo holds this profile SMS-unsubscribed and subscribing would lift that: the record is left \
+                     unwritten",
+                ),
+            });
+            continue;
+        }
         let mut plan = plan;
-        plan.consent_changed = !consent_holds(current.as_ref(), plan.action)
-            || (plan.sms_subscribe.is_some() && !sms_subscribed(&plan.profile));
+        let phone = has_phone(&plan.profile);
+        plan.email_changed = !consent_holds(current.as_ref(), plan.action);
+        plan.sms_subscribe_needed = plan.sms_subscribe.is_some() && phone && !sms_subscribed(&plan.profile);
+        plan.sms_unsubscribe_needed = plan.sms_opt_out && phone && !sms_unsubscribed(&plan.profile);
+        plan.consent_changed = plan.email_changed || plan.sms_subscribe_needed || plan.sms_unsubscribe_needed;
         changed.push(plan);
     }
 
@@ -265,6 +305,7 @@ fn plan(index: usize, record: &Record) -> Result<Plan, RejectReason> {
         return Err(RejectReason::new("no_profile", "the membership names no contact and no email address"));
     }
     let sms_subscribe = membership.consent.sms.clone().filter(|state| state.status == ConsentStatus::Subscribed);
+    let sms_opt_out = membership.consent.sms.as_ref().is_some_and(|state| state.status.is_suppression());
     Ok(Plan {
         index,
         list_id,
@@ -273,10 +314,14 @@ fn plan(index: usize, record: &Record) -> Result<Plan, RejectReason> {
         action: email_action(membership.consent.email.as_ref()),
         email_consent: membership.consent.email.clone(),
         sms_subscribe,
+        sms_opt_out,
         updated_at: record.updated_at,
         profile_id: String::new(),
         profile: Value::Null,
         was_member: false,
+        email_changed: false,
+        sms_subscribe_needed: false,
+        sms_unsubscribe_needed: false,
         consent_changed: false,
     })
 }
@@ -448,7 +493,36 @@ async fn profile_lists(api: &Api, profile_id: &str) -> Result<HashSet<String>, P
 }
 
 fn sms_subscribed(profile: &Value) -> bool {
-    profile.pointer("/attributes/subscriptions/sms/marketing/consent").and_then(Value::as_str) == Some("SUBSCRIBED")
+    sms_marketing_consent(profile) == Some("SUBSCRIBED")
+}
+
+fn sms_unsubscribed(profile: &Value) -> bool {
+    sms_marketing_consent(profile) == Some("UNSUBSCRIBED")
+}
+
+fn sms_marketing_consent(profile: &Value) -> Option<&str> {
+    profile.pointer("/attributes/subscriptions/sms/marketing/consent").and_then(Value::as_str)
+}
+
+/// The profile's phone number, the only place Klaviyo keeps SMS consent.
+fn phone_number(profile: &Value) -> Option<&str> {
+    profile.pointer("/attributes/phone_number").and_then(Value::as_str).filter(|phone| !phone.is_empty())
+}
+
+fn has_phone(profile: &Value) -> bool {
+    phone_number(profile).is_some()
+}
+
+/// Whether the plan goes into a subscribe job: its email subscription or
+/// its SMS subscription is to be written. The job also puts it on its list.
+fn in_subscribe_job(plan: &Plan) -> bool {
+    (plan.action == EmailAction::Subscribe && plan.email_changed) || plan.sms_subscribe_needed
+}
+
+/// Whether the plan goes into an unsubscribe job: its email unsubscribe or
+/// its SMS opt-out is to be written.
+fn in_unsubscribe_job(plan: &Plan) -> bool {
+    (plan.action == EmailAction::Unsubscribe && plan.email_changed) || plan.sms_unsubscribe_needed
 }
 
 /// A consent time Klaviyo takes for a historical import: the one recorded,
@@ -510,7 +584,7 @@ async fn subscribe(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteRes
     let mut groups: BTreeMap<(String, Option<String>), Vec<usize>> = BTreeMap::new();
     for (position, plan) in plans.iter().enumerate() {
         let email = plan.action == EmailAction::Subscribe;
-        if plan.consent_changed && (email || plan.sms_subscribe.is_some()) {
+        if in_subscribe_job(plan) {
             let source = if email {
                 plan.email_consent.as_ref().and_then(|state| state.source.as_deref()).map(str::to_owned)
             } else {
@@ -548,7 +622,7 @@ fn subscribe_profile(plan: &Plan) -> Value {
     if let Some(email) = &plan.email {
         attributes.insert("email".into(), Value::from(email.as_str()));
     }
-    let phone = plan.profile.pointer("/attributes/phone_number").and_then(Value::as_str);
+    let phone = phone_number(&plan.profile);
     let mut subscriptions = Map::new();
     if plan.action == EmailAction::Subscribe
         && let Some(state) = &plan.email_consent
@@ -558,7 +632,7 @@ fn subscribe_profile(plan: &Plan) -> Value {
             json!({"marketing": {"consent": "SUBSCRIBED", "consented_at": consented_at(state, plan.updated_at)}}),
         );
     }
-    if let (Some(state), Some(phone)) = (&plan.sms_subscribe, phone) {
+    if let (Some(state), Some(phone), true) = (&plan.sms_subscribe, phone, plan.sms_subscribe_needed) {
         attributes.insert("phone_number".into(), Value::from(phone));
         subscriptions.insert(
             "sms".into(),
@@ -569,26 +643,15 @@ fn subscribe_profile(plan: &Plan) -> Value {
     json!({"type": "profile", "id": plan.profile_id, "attributes": attributes})
 }
 
-/// Unsubscribe jobs, 100 addresses each, with no list: Klaviyo's unsubscribe
-/// is global, and the list membership is kept.
+/// Unsubscribe jobs, 100 profiles each, with no list: Klaviyo's unsubscribe
+/// is global, and the list membership is kept. Each profile names only the
+/// channels to unsubscribe, since Klaviyo unsubscribes every channel named.
 async fn unsubscribe(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteResult>]) -> Result<(), PluginError> {
-    let positions: Vec<usize> = plans
-        .iter()
-        .enumerate()
-        .filter(|(_, plan)| plan.consent_changed && plan.action == EmailAction::Unsubscribe)
-        .map(|(position, _)| position)
-        .collect();
+    let positions: Vec<usize> =
+        plans.iter().enumerate().filter(|(_, plan)| in_unsubscribe_job(plan)).map(|(position, _)| position).collect();
     for chunk in positions.chunks(UNSUBSCRIBE_CAP) {
         let body_for = |members: &[usize]| {
-            let profiles: Vec<Value> = members
-                .iter()
-                .map(|position| {
-                    json!({"type": "profile", "attributes": {
-                        "email": plans[*position].email,
-                        "subscriptions": {"email": {"marketing": {"consent": "UNSUBSCRIBED"}}},
-                    }})
-                })
-                .collect();
+            let profiles: Vec<Value> = members.iter().map(|position| unsubscribe_profile(&plans[*position])).collect();
             json!({"data": {"type": "profile-subscription-bulk-delete-job", "attributes": {"profiles": {"data": profiles}}}})
         };
         let path = "api/profile-subscription-bulk-delete-jobs";
@@ -597,12 +660,34 @@ async fn unsubscribe(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteR
     Ok(())
 }
 
+/// One profile of an unsubscribe job: named by email when there is one, and
+/// by phone number when its SMS consent is unsubscribed, with the channels
+/// to unsubscribe and no other.
+fn unsubscribe_profile(plan: &Plan) -> Value {
+    let mut attributes = Map::new();
+    let mut subscriptions = Map::new();
+    if let Some(email) = &plan.email {
+        attributes.insert("email".into(), Value::from(email.as_str()));
+    }
+    if plan.action == EmailAction::Unsubscribe && plan.email_changed {
+        subscriptions.insert("email".into(), json!({"marketing": {"consent": "UNSUBSCRIBED"}}));
+    }
+    if plan.sms_unsubscribe_needed
+        && let Some(phone) = phone_number(&plan.profile)
+    {
+        attributes.insert("phone_number".into(), Value::from(phone));
+        subscriptions.insert("sms".into(), json!({"marketing": {"consent": "UNSUBSCRIBED"}}));
+    }
+    attributes.insert("subscriptions".into(), Value::Object(subscriptions));
+    json!({"type": "profile", "attributes": attributes})
+}
+
 /// Suppression jobs, 100 addresses each, each waited for.
 async fn suppress(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteResult>]) -> Result<(), PluginError> {
     let positions: Vec<usize> = plans
         .iter()
         .enumerate()
-        .filter(|(_, plan)| plan.consent_changed && plan.action == EmailAction::Suppress)
+        .filter(|(_, plan)| plan.email_changed && plan.action == EmailAction::Suppress)
         .map(|(position, _)| position)
         .collect();
     for chunk in positions.chunks(SUPPRESS_CAP) {
@@ -631,8 +716,7 @@ async fn suppress(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteResu
 async fn add_members(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteResult>]) -> Result<(), PluginError> {
     let mut by_list: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (position, plan) in plans.iter().enumerate() {
-        let subscribed_there = plan.action == EmailAction::Subscribe && plan.consent_changed;
-        if !plan.was_member && !subscribed_there && results[plan.index].is_none() {
+        if !plan.was_member && !in_subscribe_job(plan) && results[plan.index].is_none() {
             by_list.entry(plan.list_id.clone()).or_default().push(position);
         }
     }
@@ -733,14 +817,23 @@ async fn verify(api: &Api, plans: &[Plan], results: &mut [Option<WriteResult>]) 
         let profile = now.get(&plan.profile_id);
         let consent = profile.and_then(|profile| current_email_consent(profile, &plan.list_id));
         let email_ok = consent_holds(consent.as_ref(), plan.action);
-        let has_phone = plan.profile.pointer("/attributes/phone_number").and_then(Value::as_str).is_some();
-        let sms_ok = plan.sms_subscribe.is_none() || !has_phone || profile.is_some_and(sms_subscribed);
-        if !email_ok || !sms_ok {
+        let sms_ok = (!plan.sms_subscribe_needed || profile.is_some_and(sms_subscribed))
+            && (!plan.sms_unsubscribe_needed || profile.is_some_and(sms_unsubscribed));
+        if !email_ok {
             let held = consent.map_or_else(|| "no consent".to_owned(), |state| format!("{:?}", state.status));
             results[plan.index] = Some(WriteResult::Rejected {
                 reason: RejectReason::new(
                     "not_applied",
                     format!("klaviyo accepted the {:?} job but holds {held} for the profile", plan.action),
+                ),
+            });
+        } else if !sms_ok {
+            let wanted = if plan.sms_unsubscribe_needed { "unsubscribe" } else { "subscribe" };
+            let held = profile.and_then(sms_marketing_consent).unwrap_or("no consent");
+            results[plan.index] = Some(WriteResult::Rejected {
+                reason: RejectReason::new(
+                    "not_applied",
+                    format!("klaviyo accepted the SMS {wanted} job but holds SMS consent {held} for the profile"),
                 ),
             });
         }

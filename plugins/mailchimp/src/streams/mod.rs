@@ -296,10 +296,7 @@ impl State {
             let room = max_records - returned;
             let mut taken = 0;
             for output in outputs.into_iter().skip(position.skip) {
-                // A batch holds its records apart from its rejects, so a
-                // record that follows a reject starts the next batch: that
-                // keeps the order of items the same for any batch size.
-                if taken == room || (output.is_ok() && !batch.rejects.is_empty()) {
+                if taken == room {
                     break;
                 }
                 match output {
