@@ -190,15 +190,7 @@ mod tests {
     }
 
     async fn post(emulator: &RunningEmulator, body: &Value) -> (u16, Value) {
-        let response = request(emulator, Some("2024-10-15"), Some(&emulator.api_key))
-            .header("content-type", "application/vnd.api+json")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("the emulator answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("a body");
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) })
+        crate::klaviyo::jobs::tests::post(emulator, "event-bulk-create-jobs", body).await
     }
 
     fn event(metric: &str, time: &str, unique_id: &str) -> Value {

@@ -526,7 +526,7 @@ async fn get_import_lists(State(app): AppState, Path(id): Path<String>, uri: Uri
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use reqwest::Method;
     use serde_json::{Value, json};
 
@@ -536,7 +536,8 @@ mod tests {
         Emulator::start(Platform::Klaviyo, EmulatorConfig::new(5, 2)).await.expect("the emulator starts")
     }
 
-    async fn post(emulator: &RunningEmulator, path: &str, body: &Value) -> (u16, Value) {
+    /// `POST /api/{path}` with the emulator's key, as a JSON:API body: the status and the answer.
+    pub(in crate::klaviyo) async fn post(emulator: &RunningEmulator, path: &str, body: &Value) -> (u16, Value) {
         let response = reqwest::Client::new()
             .request(Method::POST, format!("{}/api/{path}", emulator.base_url))
             .header("revision", "2024-10-15")
