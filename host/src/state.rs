@@ -174,8 +174,6 @@ pub trait StateStore {
     /// The rejects still open: those of the last migration and of the
     /// replays after it that no replay has taken since, in ledger order.
     fn open_rejects(&self) -> Result<Vec<OpenReject>, StateError>;
-    /// The target id of a source record, if it was written.
-    fn target_id(&self, source_platform: &str, entity: &str, source_id: &str) -> Result<Option<String>, StateError>;
     /// A view of the id map for another thread.
     fn id_lookup(&self) -> Result<Box<dyn IdLookup>, StateError>;
     /// The records a stream of a run held back for its second pass, in
@@ -542,13 +540,6 @@ impl StateStore for SqliteState {
             .and_then(|rows| rows.collect())
             .map_err(self.error())
     }
-
-    fn target_id(&self, source_platform: &str, entity: &str, source_id: &str) -> Result<Option<String>, StateError> {
-        self.connection
-            .query_row(LOOKUP, params![source_platform, entity, source_id], |row| row.get(0))
-            .optional()
-            .map_err(self.error())
-    }
 }
 
 const LOOKUP: &str = "SELECT target_id FROM id_map WHERE source_platform = ?1 AND entity = ?2 AND source_id = ?3";
@@ -624,7 +615,7 @@ mod tests {
         let (run, resumed) = state.resume_or_start_run("run-2", RunKind::Migrate).unwrap();
         assert_eq!((run.run_id.as_str(), resumed), ("run-1", true));
         assert_eq!(state.progress("run-1", "contacts").unwrap(), Some(after_first.clone()));
-        assert_eq!(state.target_id("old", "contact", "7").unwrap().as_deref(), Some("t-7"));
+        assert_eq!(state.id_lookup().unwrap().target_id("old", "contact", "7").unwrap().as_deref(), Some("t-7"));
         assert_eq!(state.open_rejects().unwrap().len(), 1);
 
         state.finish_stream("run-1", &after_first).unwrap();
