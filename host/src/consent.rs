@@ -145,22 +145,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const STATUSES: [ConsentStatus; 7] = [
-        ConsentStatus::Subscribed,
-        ConsentStatus::Pending,
-        ConsentStatus::NonSubscribed,
-        ConsentStatus::Unsubscribed,
-        ConsentStatus::Bounced,
-        ConsentStatus::Cleaned,
-        ConsentStatus::Suppressed,
-    ];
-
     fn state(status: ConsentStatus) -> ConsentState {
         ConsentState { source: Some("import".into()), ..ConsentState::new(status) }
     }
 
     fn channel() -> impl Strategy<Value = Option<ConsentState>> {
-        proptest::option::of(proptest::sample::select(STATUSES.to_vec()).prop_map(state))
+        proptest::option::of(proptest::sample::select(ConsentStatus::ALL.to_vec()).prop_map(state))
     }
 
     fn consent() -> impl Strategy<Value = Consent> {

@@ -192,9 +192,10 @@ fn membership(id: &str, list_id: &str, email: &str, status: ConsentStatus) -> Re
 }
 
 /// Email consent of the memberships of `list_id` read back, by email.
-fn consent_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, ConsentStatus> {
-    let mut plugin = harness.open();
-    let (records, rejects) = read_all(&mut plugin, "subscriptions", 25);
+/// Each member of `list_id` as read back, by email, with what `channel`
+/// takes of their consent; members it takes nothing of are left out.
+fn read_back<T>(harness: &Harness, list_id: &str, channel: impl Fn(Consent) -> Option<T>) -> BTreeMap<String, T> {
+    let (records, rejects) = read_all(&mut harness.open(), "subscriptions", 25);
     assert!(rejects.is_empty(), "{rejects:?}");
     records
         .into_iter()
@@ -202,11 +203,16 @@ fn consent_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, Conse
             Entity::Membership(membership)
                 if membership.list.as_ref().is_some_and(|list| list.source_id == list_id) =>
             {
-                Some((membership.email?.to_string(), membership.consent.email?.status))
+                Some((membership.email?.to_string(), channel(membership.consent)?))
             }
             _ => None,
         })
         .collect()
+}
+
+/// Email consent of each member of `list_id` as read back.
+fn consent_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, ConsentStatus> {
+    read_back(harness, list_id, |consent| consent.email.map(|state| state.status))
 }
 
 #[test]
@@ -214,15 +220,7 @@ fn written_consent_reads_back_as_strong_as_it_was() {
     let harness = Harness::start(8);
     let state = harness.emulator.klaviyo().unwrap();
     let (list_id, _) = state.lists().into_iter().next().unwrap();
-    let statuses = [
-        ConsentStatus::Subscribed,
-        ConsentStatus::Pending,
-        ConsentStatus::NonSubscribed,
-        ConsentStatus::Unsubscribed,
-        ConsentStatus::Bounced,
-        ConsentStatus::Cleaned,
-        ConsentStatus::Suppressed,
-    ];
+    let statuses = ConsentStatus::ALL;
     let batch: Vec<Record> = statuses
         .iter()
         .enumerate()
@@ -492,20 +490,9 @@ fn with_sms(mut record: Record, status: ConsentStatus) -> Record {
 }
 
 /// SMS consent of the memberships of `list_id` read back, by email.
+/// SMS consent (or none) of each member of `list_id` as read back.
 fn sms_read_back(harness: &Harness, list_id: &str) -> BTreeMap<String, Option<ConsentStatus>> {
-    let (records, rejects) = read_all(&mut harness.open(), "subscriptions", 25);
-    assert!(rejects.is_empty(), "{rejects:?}");
-    records
-        .into_iter()
-        .filter_map(|record| match record.entity {
-            Entity::Membership(membership)
-                if membership.list.as_ref().is_some_and(|list| list.source_id == list_id) =>
-            {
-                Some((membership.email?.to_string(), membership.consent.sms.map(|state| state.status)))
-            }
-            _ => None,
-        })
-        .collect()
+    read_back(harness, list_id, |consent| Some(consent.sms.map(|state| state.status)))
 }
 
 #[test]

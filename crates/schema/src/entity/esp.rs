@@ -140,6 +140,17 @@ pub enum ConsentStatus {
 }
 
 impl ConsentStatus {
+    /// Every status, the most willing first.
+    pub const ALL: [ConsentStatus; 7] = [
+        ConsentStatus::Subscribed,
+        ConsentStatus::Pending,
+        ConsentStatus::NonSubscribed,
+        ConsentStatus::Unsubscribed,
+        ConsentStatus::Bounced,
+        ConsentStatus::Cleaned,
+        ConsentStatus::Suppressed,
+    ];
+
     /// Whether the person must not be sent marketing and must never be made
     /// subscribed by a migration: unsubscribed, bounced, cleaned or suppressed.
     pub fn is_suppression(self) -> bool {

@@ -238,16 +238,6 @@ fn sms_consent_is_read_where_it_says_something() {
     check(Some("+442079460018"), "UNSUBSCRIBED", Some(ConsentStatus::Unsubscribed));
 }
 
-const EVERY_STATUS: [ConsentStatus; 7] = [
-    ConsentStatus::Subscribed,
-    ConsentStatus::Pending,
-    ConsentStatus::NonSubscribed,
-    ConsentStatus::Unsubscribed,
-    ConsentStatus::Bounced,
-    ConsentStatus::Cleaned,
-    ConsentStatus::Suppressed,
-];
-
 #[test]
 fn every_canonical_status_has_a_write_that_never_raises_consent() {
     let check = |status: Option<ConsentStatus>, expected: EmailAction| {
@@ -262,7 +252,7 @@ fn every_canonical_status_has_a_write_that_never_raises_consent() {
     check(Some(ConsentStatus::Cleaned), EmailAction::Suppress);
     check(Some(ConsentStatus::Suppressed), EmailAction::Suppress);
     check(None, EmailAction::Keep);
-    for status in EVERY_STATUS {
+    for status in ConsentStatus::ALL {
         let action = email_action(Some(&ConsentState::new(status)));
         assert_eq!(action == EmailAction::Subscribe, status == ConsentStatus::Subscribed, "{status:?}");
     }
@@ -283,7 +273,7 @@ fn klaviyo_after(action: EmailAction) -> Value {
 
 #[test]
 fn written_consent_reads_back_no_higher_and_suppressions_stay_suppressions() {
-    for status in EVERY_STATUS {
+    for status in ConsentStatus::ALL {
         let action = email_action(Some(&ConsentState::new(status)));
         let read_back = email_consent(&marketing(klaviyo_after(action)), None).unwrap().unwrap();
         assert!(consent_holds(Some(&read_back), action), "{status:?}: {action:?} reads back as {read_back:?}");
