@@ -30,6 +30,14 @@ struct Shared {
     limiter: RateLimiter,
     retry: RetryPolicy,
     timeouts: crate::Timeouts,
+    max_body_bytes: u64,
+}
+
+/// What one send got back: the answer with its body, or an answer whose body
+/// is over the limit (left unread).
+enum Answer {
+    Read(StatusCode, HeaderMap, Vec<u8>),
+    TooLarge,
 }
 
 impl HttpClient {
@@ -43,7 +51,7 @@ impl HttpClient {
     /// same account, e.g. one with other default headers). `config.limits`
     /// is ignored: the limiter has its own.
     pub fn with_limiter(config: HttpConfig, limiter: RateLimiter) -> Result<HttpClient, HttpError> {
-        let base_url = parse_base_url(&config.base_url)?;
+        let base_url = parse_base_url(&config.base_url, config.allow_plain_http)?;
         let auth_header = config.auth.header()?;
         let mut default_headers = HeaderMap::new();
         default_headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -79,6 +87,7 @@ impl HttpClient {
                 limiter,
                 retry: config.retry,
                 timeouts: config.timeouts,
+                max_body_bytes: config.max_body_bytes,
             }),
         })
     }
@@ -162,7 +171,11 @@ impl HttpClient {
             let latency = sent_at.elapsed();
             drop(permit);
             match outcome {
-                Ok((status, headers, bytes)) => {
+                Ok(Answer::TooLarge) => {
+                    events::answered(&method, &path, 0, latency, attempt);
+                    return Err(HttpError::BodyTooLarge { method, path, limit: self.shared.max_body_bytes });
+                }
+                Ok(Answer::Read(status, headers, bytes)) => {
                     events::answered(&method, &path, status.as_u16(), latency, attempt);
                     self.shared.limiter.observe(&headers);
                     if status != StatusCode::TOO_MANY_REQUESTS {
@@ -173,12 +186,26 @@ impl HttpClient {
                     }
                     let retry = Retry::for_status(status);
                     let may_retry = retry == Retry::Refused || (retry == Retry::IfIdempotent && idempotent);
-                    let delay = may_retry.then(|| policy.delay(attempt, retry_after(&headers, SystemTime::now())));
+                    let hint = retry_after(&headers, SystemTime::now());
+                    let left = policy.max_elapsed.saturating_sub(started.elapsed());
+                    if let Some(asked) = hint.filter(|asked| may_retry && *asked > left) {
+                        // Waiting would outlast the budget: say so now rather
+                        // than sleep and fail (or hang on an absurd hint).
+                        return Err(HttpError::WaitTooLong {
+                            method,
+                            path,
+                            status: status.as_u16(),
+                            asked_secs: asked.as_secs(),
+                            budget_secs: left.as_secs(),
+                        });
+                    }
+                    let delay = may_retry.then(|| policy.delay(attempt, hint));
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         // 429s in a row are the account's: then every stream
                         // is held back, not only this request.
                         let pause = delay.unwrap_or_else(|| policy.delay(attempt, None));
-                        if self.shared.limiter.throttled(Instant::now() + pause) {
+                        let retry_at = Instant::now().checked_add(pause.min(left)).unwrap_or_else(Instant::now);
+                        if self.shared.limiter.throttled(retry_at) {
                             events::account_paused(&method, &path, pause);
                         }
                     }
@@ -222,7 +249,8 @@ impl HttpClient {
     /// counted) and a wait of `delay`.
     fn may_retry(&self, failures: u32, started: Instant, delay: std::time::Duration) -> bool {
         let policy = &self.shared.retry;
-        failures < policy.max_attempts && started.elapsed() + delay <= policy.max_elapsed
+        failures < policy.max_attempts
+            && started.elapsed().checked_add(delay).is_some_and(|waited| waited <= policy.max_elapsed)
     }
 
     async fn attempt(
@@ -231,7 +259,7 @@ impl HttpClient {
         url: &Url,
         headers: &[(HeaderName, HeaderValue)],
         body: Option<&(Vec<u8>, HeaderValue)>,
-    ) -> Result<(StatusCode, HeaderMap, Vec<u8>), reqwest::Error> {
+    ) -> Result<Answer, reqwest::Error> {
         let mut builder = self.shared.http.request(method.clone(), url.clone());
         if let Some((name, value)) = &self.shared.auth_header {
             builder = builder.header(name, value.clone());
@@ -242,11 +270,23 @@ impl HttpClient {
         if let Some((bytes, content_type)) = body {
             builder = builder.header(CONTENT_TYPE, content_type.clone()).body(bytes.clone());
         }
-        let response = builder.send().await?;
+        let mut response = builder.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await?;
-        Ok((status, headers, bytes.into()))
+        let limit = self.shared.max_body_bytes;
+        if response.content_length().is_some_and(|length| length > limit) {
+            return Ok(Answer::TooLarge);
+        }
+        // Chunk by chunk, so a body with no (or a false) length cannot grow
+        // past the limit either.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Ok(Answer::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer::Read(status, headers, body))
     }
 
     /// `target` as a URL: a path is joined to the base URL; a full URL (a
@@ -315,16 +355,50 @@ fn strip_query(url: &str) -> &str {
     url.split(['?', '#']).next().unwrap_or_default()
 }
 
+/// `url` for a message: no query string, no fragment and no user or
+/// password, even when it does not parse.
+fn printable_url(url: &str) -> String {
+    let url = strip_query(url);
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Whether `url`'s host is this machine.
+fn is_loopback(url: &Url) -> bool {
+    let host = url.host_str().unwrap_or_default();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The base URL, ending in `/` so that paths join under it rather than
-/// replacing its last segment.
-fn parse_base_url(base_url: &str) -> Result<Url, HttpError> {
-    let invalid = |reason: String| HttpError::InvalidUrl { url_or_path: strip_query(base_url).to_owned(), reason };
+/// replacing its last segment. Plain `http://` is refused unless the host is
+/// loopback or `allow_plain_http` is set.
+fn parse_base_url(base_url: &str, allow_plain_http: bool) -> Result<Url, HttpError> {
+    let invalid = |reason: String| HttpError::InvalidUrl { url_or_path: printable_url(base_url), reason };
     let mut url = Url::parse(base_url).map_err(|error| invalid(error.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(format!("the scheme is {:?}, not http or https", url.scheme())));
     }
-    if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid("a base URL carries no query and no credentials: put those in the auth".to_owned()));
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("a base URL carries no user or password: put credentials in the auth".to_owned()));
+    }
+    if url.query().is_some() {
+        return Err(invalid("a base URL carries no query: put credentials in the auth".to_owned()));
+    }
+    if url.scheme() == "http" && !allow_plain_http && !is_loopback(&url) {
+        return Err(invalid(
+            "plain http:// would send the credentials and the data unencrypted: use https://, or set \
+             `allow_plain_http = true` in the plugin config for a trusted network"
+                .to_owned(),
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
@@ -452,6 +526,15 @@ impl Request {
     pub fn method(&self) -> &Method {
         &self.method
     }
+
+    /// Where the request goes, for messages: its path, or a link's path,
+    /// never a query string.
+    pub(crate) fn target_path(&self) -> String {
+        match &self.target {
+            Target::Path(path) => strip_query(path).to_owned(),
+            Target::Url(link) => Url::parse(link).map_or_else(|_| printable_url(link), |url| url.path().to_owned()),
+        }
+    }
 }
 
 /// An answer with a 2xx status and its body read.
@@ -509,7 +592,7 @@ mod tests {
     use super::*;
 
     fn check_base(base_url: &str, expected: Result<&str, &str>) {
-        match (parse_base_url(base_url), expected) {
+        match (parse_base_url(base_url, false), expected) {
             (Ok(url), Ok(expected)) => assert_eq!(url.as_str(), expected),
             (Err(error), Err(expected)) => assert_eq!(error.to_string(), expected),
             (got, _) => panic!("{base_url}: {got:?}"),
@@ -523,19 +606,39 @@ mod tests {
         check_base(
             "https://x.test/api?key=hunter2",
             Err(
-                r#"cannot use "https://x.test/api" as a URL: a base URL carries no query and no credentials: put those in the auth"#,
+                r#"cannot use "https://x.test/api" as a URL: a base URL carries no query: put credentials in the auth"#,
             ),
         );
         check_base(
             "https://user:pw@x.test/",
             Err(
-                r#"cannot use "https://user:pw@x.test/" as a URL: a base URL carries no query and no credentials: put those in the auth"#,
+                r#"cannot use "https://x.test/" as a URL: a base URL carries no user or password: put credentials in the auth"#,
             ),
         );
+        check_base("http://127.0.0.1:8001/3.0", Ok("http://127.0.0.1:8001/3.0/"));
+        check_base("http://localhost:8001/", Ok("http://localhost:8001/"));
+        check_base("http://[::1]:8001/", Ok("http://[::1]:8001/"));
+        check_base(
+            "http://mailman.internal:8001/3.1",
+            Err(
+                "cannot use \"http://mailman.internal:8001/3.1\" as a URL: plain http:// would send the credentials and \
+                 the data unencrypted: use https://, or set `allow_plain_http = true` in the plugin config for a \
+                 trusted network",
+            ),
+        );
+        assert!(parse_base_url("http://mailman.internal:8001/3.1", true).is_ok());
         check_base(
             "ftp://x.test/",
             Err(r#"cannot use "ftp://x.test/" as a URL: the scheme is "ftp", not http or https"#),
         );
+    }
+
+    #[test]
+    fn credentials_in_an_unparsable_url_are_not_printed() {
+        assert_eq!(printable_url("https://user:s3cret@x.test:99999/a?key=1"), "https://x.test:99999/a");
+        assert_eq!(printable_url("https://x.test/a@b"), "https://x.test/a@b");
+        let error = parse_base_url("https://user:s3cret@x.test:99999/", false).unwrap_err().to_string();
+        assert!(!error.contains("s3cret") && !error.contains("user"), "{error}");
     }
 
     #[test]

@@ -27,6 +27,16 @@ pub struct HttpConfig {
     pub retry: RetryPolicy,
     /// The `User-Agent` header.
     pub user_agent: String,
+    /// The largest answer body read, in bytes. Default 64 MiB: far more than
+    /// any page of JSON, and a hostile or broken server cannot exhaust
+    /// memory. A larger body fails its request with
+    /// [`crate::HttpError::BodyTooLarge`].
+    pub max_body_bytes: u64,
+    /// Whether a plain `http://` base URL to a host other than loopback is
+    /// accepted. Default `false`: credentials and personal data would cross
+    /// the network unencrypted. Loopback (`127.0.0.0/8`, `::1`,
+    /// `localhost`) is always accepted.
+    pub allow_plain_http: bool,
 }
 
 impl HttpConfig {
@@ -41,7 +51,25 @@ impl HttpConfig {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             user_agent: concat!("cutover-http/", env!("CARGO_PKG_VERSION")).to_owned(),
+            max_body_bytes: HttpConfig::DEFAULT_MAX_BODY_BYTES,
+            allow_plain_http: false,
         }
+    }
+
+    /// The default [`HttpConfig::max_body_bytes`]: 64 MiB.
+    pub const DEFAULT_MAX_BODY_BYTES: u64 = 64 * 1024 * 1024;
+
+    /// Sets the largest answer body read, in bytes.
+    pub fn max_body_bytes(mut self, bytes: u64) -> HttpConfig {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Accepts a plain `http://` base URL to a host other than loopback
+    /// (an operator's explicit opt-in for a trusted network).
+    pub fn allow_plain_http(mut self, allow: bool) -> HttpConfig {
+        self.allow_plain_http = allow;
+        self
     }
 
     /// Sets the auth.

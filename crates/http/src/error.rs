@@ -102,6 +102,57 @@ pub enum HttpError {
         /// Why it was refused.
         reason: String,
     },
+    /// The answer's body is larger than [`crate::HttpConfig::max_body_bytes`];
+    /// it was not read.
+    #[error("{method} {path} answered with a body of more than {limit} bytes, the most this client reads")]
+    BodyTooLarge {
+        /// Request method.
+        method: String,
+        /// URL path, without the query string.
+        path: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// The platform asked to wait (`Retry-After`) longer than what is left
+    /// of the request's time budget ([`crate::RetryPolicy::max_elapsed`]).
+    #[error(
+        "{method} {path} answered HTTP {status} asking to wait {asked_secs} s before retrying, longer than the \
+         {budget_secs} s left of the retry budget"
+    )]
+    WaitTooLong {
+        /// Request method.
+        method: String,
+        /// URL path, without the query string.
+        path: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The wait the platform asked for, in whole seconds.
+        asked_secs: u64,
+        /// What was left of the budget, in whole seconds.
+        budget_secs: u64,
+    },
+    /// Pagination went in a circle (a next-page link or cursor already
+    /// followed came again) or past its page limit.
+    #[error("{method} {path}: {reason} after {pages} pages; the platform's paging does not end")]
+    EndlessPaging {
+        /// Request method.
+        method: String,
+        /// URL path, without the query string.
+        path: String,
+        /// Pages read when it was noticed.
+        pages: u64,
+        /// What was seen.
+        reason: &'static str,
+    },
+    /// A path segment (an id from a record or a config) cannot go into a
+    /// URL path: it is empty, `.` or `..`.
+    #[error("cannot put {segment:?} in a request path: {reason}")]
+    InvalidPathSegment {
+        /// The segment, escaped for printing.
+        segment: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// A page's body has no list of items where the paginator was told to
     /// look.
     #[error("{method} {path}: the page has no item array at {pointer:?}")]
@@ -159,20 +210,27 @@ impl HttpError {
                 _ => HttpErrorKind::Rejected,
             },
             HttpError::Transport { .. } => HttpErrorKind::Transport,
-            HttpError::Decode { .. } | HttpError::MissingItems { .. } => HttpErrorKind::Decode,
+            HttpError::WaitTooLong { status: 429, .. } => HttpErrorKind::RateLimited,
+            HttpError::WaitTooLong { .. } => HttpErrorKind::ServerError,
+            HttpError::Decode { .. }
+            | HttpError::MissingItems { .. }
+            | HttpError::BodyTooLarge { .. }
+            | HttpError::EndlessPaging { .. } => HttpErrorKind::Decode,
             HttpError::InvalidUrl { .. }
             | HttpError::ForeignUrl { .. }
             | HttpError::InvalidHeader { .. }
             | HttpError::Build(_) => HttpErrorKind::Config,
             HttpError::InvalidCursor { .. } => HttpErrorKind::Cursor,
-            HttpError::InvalidRequest { .. } => HttpErrorKind::InvalidRequest,
+            HttpError::InvalidRequest { .. } | HttpError::InvalidPathSegment { .. } => HttpErrorKind::InvalidRequest,
         }
     }
 
     /// The HTTP status, when the platform answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            HttpError::Status { status, .. } | HttpError::Decode { status, .. } => Some(*status),
+            HttpError::Status { status, .. }
+            | HttpError::Decode { status, .. }
+            | HttpError::WaitTooLong { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -187,6 +245,20 @@ impl HttpError {
 
     /// What the user can do about it.
     pub fn help(&self) -> &'static str {
+        match self {
+            HttpError::BodyTooLarge { .. } => {
+                return "the platform sent far more than a page of data: check the base URL; if the answer is \
+                        genuine, raise `max_body_bytes` in the plugin config";
+            }
+            HttpError::EndlessPaging { .. } => {
+                return "the platform's next-page links go in a circle or never end: report it to the platform, or \
+                        resume the run later";
+            }
+            HttpError::InvalidPathSegment { .. } => {
+                return "an id in the data or the plugin config cannot be part of a URL: fix or reject that record";
+            }
+            _ => {}
+        }
         match self.kind() {
             HttpErrorKind::Unauthorized => {
                 "check the credentials in the plugin config (key, user and password) and, where the platform has \

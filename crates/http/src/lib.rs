@@ -26,6 +26,14 @@
 //!   `links.next` (Klaviyo) and `Link` header paging, resumable from a cursor
 //!   string.
 //!
+//! - [`path`]: request paths from segments, each percent-encoded, `.` and
+//!   `..` refused, so an id can never point a request at another endpoint.
+//!
+//! Answers are read up to [`HttpConfig::max_body_bytes`]; a `Retry-After`
+//! longer than the time left in the budget ends the request at once; a
+//! paginator that sees its links go in a circle, or passes its page limit,
+//! stops with an error; plain `http://` is refused except to loopback.
+//!
 //! Every failure is an [`HttpError`] naming the request (method and URL path,
 //! never the query string), the status and the vendor's error summary, with
 //! [`HttpError::help`]; it converts into a `PluginError` with `?`.
@@ -57,6 +65,7 @@ mod error;
 mod events;
 mod limiter;
 mod pagination;
+mod path;
 mod retry;
 
 pub use client::{HttpClient, Request, Response};
@@ -64,6 +73,7 @@ pub use config::{Auth, HttpConfig, Timeouts};
 pub use error::{HttpError, HttpErrorKind, TransportKind, VendorError};
 pub use limiter::{Permit, Quota, RateLimiter, RateLimits};
 pub use pagination::{Page, PageStyle, Paginator};
+pub use path::path;
 pub use reqwest::{Method, StatusCode, header};
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;

@@ -236,7 +236,11 @@ impl RateLimiter {
     /// until the window resets; otherwise the remaining requests are spread
     /// over what is left of the window.
     pub fn observe(&self, headers: &HeaderMap) {
-        let Some(advice) = Advice::read(headers) else { return };
+        let Some(mut advice) = Advice::read(headers) else { return };
+        // A reset hours or years away (a broken or hostile server) would
+        // hold every request that long: the wait is capped, and a request
+        // still refused after it fails with the platform's own answer.
+        advice.reset = advice.reset.map(|reset| reset.min(MAX_ADVISED_WAIT));
         let now = Instant::now();
         let mut state = self.lock();
         match advice {
@@ -285,6 +289,10 @@ impl std::fmt::Debug for RateLimiter {
         formatter.debug_struct("RateLimiter").field("limits", &self.shared.limits).finish_non_exhaustive()
     }
 }
+
+/// The longest the limiter holds requests back on a platform's rate-limit
+/// headers: the default retry budget.
+const MAX_ADVISED_WAIT: Duration = Duration::from_secs(300);
 
 /// What a platform's rate-limit headers say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -440,6 +448,18 @@ mod tests {
         ]));
         let _permit = limiter.acquire().await;
         assert_eq!(start.elapsed(), Duration::from_secs(12));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_reset_is_capped_without_overflow() {
+        for reset in ["999999999", "18446744073709551615"] {
+            let limiter = RateLimiter::new(RateLimits::unlimited());
+            let start = Instant::now();
+            limiter.observe(&headers(&[("RateLimit-Remaining", "0"), ("RateLimit-Reset", reset)]));
+            limiter.observe(&headers(&[("X-RateLimit-Remaining", "3"), ("X-RateLimit-Reset", reset)]));
+            let _permit = limiter.acquire().await;
+            assert!(start.elapsed() <= MAX_ADVISED_WAIT, "{reset}: {:?}", start.elapsed());
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -66,9 +66,60 @@ enum Position {
     /// This 1-based page is next.
     Number { number: u64 },
     /// This URL is the next page.
-    Link { url: String },
+    Link {
+        url: String,
+        /// The links followed so far, for the loop check.
+        #[serde(default, skip_serializing_if = "Trail::is_empty")]
+        trail: Trail,
+    },
     /// Every page was read.
     Done,
+}
+
+/// What a cursor remembers of the links followed before it, in constant
+/// space: Brent's cycle detection keeps one earlier link (its hash) and
+/// replaces it at each power of two, so links that come round again (A → B →
+/// A) are caught within two turns of the circle, however long, and however
+/// often the read was resumed from a cursor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Trail {
+    /// Links followed.
+    pages: u64,
+    /// The hash of the link kept for comparison.
+    kept: u64,
+    /// Links followed since `kept` was kept.
+    since: u64,
+    /// How many links `kept` stays before the newest replaces it.
+    window: u64,
+}
+
+impl Trail {
+    fn is_empty(&self) -> bool {
+        self.pages == 0
+    }
+
+    /// The trail after following `url`, or `None` if `url` came round again.
+    fn follow(&self, url: &str) -> Option<Trail> {
+        let hash = fnv1a(url.as_bytes());
+        if self.pages == 0 {
+            return Some(Trail { pages: 1, kept: hash, since: 0, window: 1 });
+        }
+        if hash == self.kept {
+            return None;
+        }
+        let pages = self.pages.saturating_add(1);
+        let since = self.since + 1;
+        Some(if since == self.window {
+            Trail { pages, kept: hash, since: 0, window: self.window.saturating_mul(2) }
+        } else {
+            Trail { pages, since, ..*self }
+        })
+    }
+}
+
+/// FNV-1a: a stable 64-bit hash (the same in every process), for links.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// One page of items.
@@ -93,6 +144,7 @@ pub struct Paginator {
     items_pointer: String,
     page_size: u32,
     position: Position,
+    max_pages: u64,
 }
 
 impl Paginator {
@@ -105,6 +157,29 @@ impl Paginator {
             items_pointer: items_pointer.into(),
             page_size: page_size.max(1),
             position: Position::Start,
+            max_pages: Paginator::DEFAULT_MAX_PAGES,
+        }
+    }
+
+    /// The default [`Paginator::max_pages`]: ten million pages, far past any
+    /// real collection, so only paging that never ends reaches it.
+    pub const DEFAULT_MAX_PAGES: u64 = 10_000_000;
+
+    /// The most pages read before the paging is taken as endless and fails
+    /// with [`HttpError::EndlessPaging`].
+    pub fn max_pages(mut self, pages: u64) -> Paginator {
+        self.max_pages = pages.max(1);
+        self
+    }
+
+    /// Pages read before the current position.
+    fn pages_read(&self) -> u64 {
+        match &self.position {
+            Position::Start => 0,
+            Position::Offset { offset } => offset.div_ceil(u64::from(self.page_size)),
+            Position::Number { number } => number.saturating_sub(1),
+            Position::Link { trail, .. } => trail.pages,
+            Position::Done => 0,
         }
     }
 
@@ -204,7 +279,7 @@ impl Paginator {
                     None => self.request.clone(),
                 }
             }
-            (Position::Link { url }, _) => self.request.clone().follow(url),
+            (Position::Link { url, .. }, _) => self.request.clone().follow(url),
             _ => {
                 return Err(HttpError::InvalidCursor {
                     cursor: self.cursor(),
@@ -212,6 +287,10 @@ impl Paginator {
                 });
             }
         };
+        let pages = self.pages_read();
+        if pages >= self.max_pages {
+            return Err(self.endless(request.target_path(), pages, "the page limit was reached"));
+        }
         let response = client.send(request).await?;
         let body: Value = response.json()?;
         let items = match body.pointer(&self.items_pointer) {
@@ -244,12 +323,12 @@ impl Paginator {
             }
             (_, PageStyle::NextLink { next_pointer, .. }) => {
                 match body.pointer(next_pointer).and_then(Value::as_str).filter(|url| !url.is_empty()) {
-                    Some(url) => self.link_position(url),
+                    Some(url) => self.link_position(url, response.path(), pages)?,
                     None => Position::Done,
                 }
             }
             (_, PageStyle::LinkHeader { .. }) => match next_link(&response) {
-                Some(url) => self.link_position(&url),
+                Some(url) => self.link_position(&url, response.path(), pages)?,
                 None => Position::Done,
             },
             (position, _) => position.clone(),
@@ -266,12 +345,23 @@ impl Paginator {
         }
     }
 
-    /// A link that points back at the page just read would loop forever.
-    fn link_position(&self, url: &str) -> Position {
-        match &self.position {
-            Position::Link { url: current } if current == url => Position::Done,
-            _ => Position::Link { url: url.to_owned() },
+    /// The position of the next link, unless following it would go round in
+    /// a circle: a link to the page just read, or one followed before.
+    fn link_position(&self, url: &str, path: &str, pages: u64) -> Result<Position, HttpError> {
+        let (current, trail) = match &self.position {
+            Position::Link { url, trail } => (Some(url.as_str()), trail.clone()),
+            _ => (None, Trail::default()),
+        };
+        let circle = || self.endless(path.to_owned(), pages + 1, "a next-page link came round again");
+        if current == Some(url) {
+            return Err(circle());
         }
+        let trail = trail.follow(url).ok_or_else(circle)?;
+        Ok(Position::Link { url: url.to_owned(), trail })
+    }
+
+    fn endless(&self, path: String, pages: u64, reason: &'static str) -> HttpError {
+        HttpError::EndlessPaging { method: self.request.method().as_str().to_owned(), path, pages, reason }
     }
 }
 
@@ -347,12 +437,61 @@ mod tests {
             Position::Start,
             Position::Offset { offset: 2000 },
             Position::Number { number: 3 },
-            Position::Link { url: "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA".into() },
+            Position::Link {
+                url: "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA".into(),
+                trail: Trail::default(),
+            },
+            Position::Link {
+                url: "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dB".into(),
+                trail: Trail { pages: 5, kept: 77, since: 1, window: 4 },
+            },
             Position::Done,
         ] {
             let cursor = encode(&position);
             assert_eq!(serde_json::from_str::<Position>(&cursor).unwrap(), position, "{cursor}");
         }
+    }
+
+    #[test]
+    fn a_cursor_written_before_the_loop_check_still_resumes() {
+        let old = r#"{"page":"link","url":"https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=x"}"#;
+        let paginator = Paginator::json_api(Request::get("api/profiles"), 10).resume(Some(old)).unwrap();
+        assert!(!paginator.is_done());
+    }
+
+    /// Whether following `links` one after the other notices a circle.
+    fn circle_noticed(links: impl IntoIterator<Item = String>) -> bool {
+        let mut trail = Trail::default();
+        for link in links {
+            match trail.follow(&link) {
+                Some(next) => trail = next,
+                None => return true,
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn links_that_come_round_again_are_noticed_within_two_turns() {
+        for (lead, circle) in [(0usize, 1usize), (0, 2), (3, 2), (1, 7), (10, 100), (0, 1000)] {
+            let links: Vec<String> = (0..lead)
+                .map(|index| format!("lead-{index}"))
+                .chain((0..).map(|index| format!("circle-{}", index % circle)))
+                .take(lead + 4 * circle + 4)
+                .collect();
+            let mut trail = Trail::default();
+            let noticed = links.iter().position(|link| match trail.follow(link) {
+                Some(next) => {
+                    trail = next;
+                    false
+                }
+                None => true,
+            });
+            let noticed = noticed.unwrap_or_else(|| panic!("lead {lead}, circle {circle}: never noticed"));
+            assert!(noticed <= lead + 3 * circle + 1, "lead {lead}, circle {circle}: noticed at {noticed}");
+        }
+        // A million different links are never taken for a circle.
+        assert!(!circle_noticed((0..1_000_000).map(|index| format!("https://x.test/p?c={index}"))));
     }
 
     #[test]

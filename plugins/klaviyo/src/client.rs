@@ -147,7 +147,9 @@ impl Api {
         let template = HttpConfig::new(config.base_url())
             .auth(Auth::api_key_header("Authorization", "Klaviyo-API-Key ", config.api_key.clone()))
             .header("revision", config.revision())
-            .header("accept", JSON_API);
+            .header("accept", JSON_API)
+            .allow_plain_http(config.allow_plain_http)
+            .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES));
         let api = Api {
             template,
             rate_limit: config.rate_limit,
@@ -291,7 +293,7 @@ impl Api {
     ) -> Result<Value, PluginError> {
         let mut pause = Duration::from_millis(200);
         for _ in 0..40 {
-            let body = self.get(endpoint, Request::get(format!("{jobs}/{job_id}"))).await?;
+            let body = self.get(endpoint, Request::get(format!("{jobs}/{}", cutover_http::path([job_id])?))).await?;
             let job = body.get("data").cloned().unwrap_or(Value::Null);
             match job.pointer("/attributes/status").and_then(Value::as_str) {
                 Some("complete") => return Ok(job),

@@ -35,7 +35,10 @@ pub(crate) fn connect(config: &MailchimpConfig) -> Result<HttpClient, PluginErro
             format!("https://{data_center}.api.mailchimp.com/3.0/")
         }
     };
-    let mut http = HttpConfig::new(base_url).auth(Auth::basic("cutover", config.api_key.clone()));
+    let mut http = HttpConfig::new(base_url)
+        .auth(Auth::basic("cutover", config.api_key.clone()))
+        .allow_plain_http(config.allow_plain_http)
+        .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES));
     http.user_agent = concat!("cutover-plugin-mailchimp/", env!("CARGO_PKG_VERSION")).to_owned();
     Ok(HttpClient::with_limiter(http, account_limiter(&config.base_url, config.api_key.expose_secret()))?)
 }

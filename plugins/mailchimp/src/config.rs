@@ -31,6 +31,15 @@ pub struct MailchimpConfig {
     /// exist yet is rejected.
     #[serde(default)]
     pub list_defaults: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Accept a plain `http://` base URL to a host other than this machine
+    /// (default `false`: credentials and personal data would cross the
+    /// network unencrypted). Loopback is always accepted.
+    #[serde(default)]
+    pub allow_plain_http: bool,
+    /// The largest answer body the plugin reads, in bytes (default 64 MiB);
+    /// a larger one fails its request with a clear error.
+    #[serde(default)]
+    pub max_body_bytes: Option<u64>,
 }
 
 #[cfg(test)]

@@ -82,7 +82,10 @@ impl Plugin for Mailchimp {
                 detail: ping.err().map(|error| PluginError::from(error).message),
             });
             if let Some(list_id) = list_filter {
-                let list = client.send(Request::get(format!("lists/{list_id}")).query("fields", "id,name")).await;
+                let list = match cutover_http::path(["lists", list_id.as_str()]) {
+                    Ok(path) => client.send(Request::get(path).query("fields", "id,name")).await,
+                    Err(error) => Err(error),
+                };
                 checks.push(CheckItem {
                     name: format!("audience {list_id}"),
                     ok: list.is_ok(),

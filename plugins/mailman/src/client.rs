@@ -8,7 +8,7 @@
 
 use crate::config::MailmanConfig;
 use cutover_http::{
-    Auth, HttpClient, HttpConfig, HttpError, HttpErrorKind, Paginator, RateLimits, Request, RetryPolicy,
+    Auth, HttpClient, HttpConfig, HttpError, HttpErrorKind, Paginator, RateLimits, Request, RetryPolicy, path,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -125,6 +125,8 @@ impl MailmanClient {
             HttpConfig::new(api_root(&config.base_url))
                 .auth(Auth::basic(config.username.clone(), config.password.clone()))
                 .limits(RateLimits::unlimited().max_concurrency(MAX_CONCURRENCY))
+                .allow_plain_http(config.allow_plain_http)
+                .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES))
                 .retry(RetryPolicy {
                     max_attempts: 4,
                     max_elapsed: Duration::from_secs(120),
@@ -171,8 +173,7 @@ impl MailmanClient {
     }
 
     pub(crate) async fn domain_exists(&self, mail_host: &str) -> Result<bool, HttpError> {
-        found(self.http.send(Request::get(format!("domains/{}", segment(mail_host)))).await)
-            .map(|answer| answer.is_some())
+        found(self.http.send(Request::get(path(["domains", mail_host])?)).await).map(|answer| answer.is_some())
     }
 
     pub(crate) async fn create_domain(&self, mail_host: &str) -> Result<(), HttpError> {
@@ -180,14 +181,14 @@ impl MailmanClient {
     }
 
     pub(crate) async fn list(&self, list_id: &str) -> Result<Option<ListResource>, HttpError> {
-        match found(self.http.send(Request::get(format!("lists/{}", segment(list_id)))).await)? {
+        match found(self.http.send(Request::get(path(["lists", list_id])?)).await)? {
             Some(response) => response.json().map(Some),
             None => Ok(None),
         }
     }
 
     pub(crate) async fn list_settings(&self, list_id: &str) -> Result<ListSettings, HttpError> {
-        self.http.get_json(&format!("lists/{}/config", segment(list_id))).await
+        self.http.get_json(&path(["lists", list_id, "config"])?).await
     }
 
     /// Creates a list; `Err(reason)` inside `Ok` when Mailman refused the
@@ -205,7 +206,7 @@ impl MailmanClient {
         changes: &Value,
     ) -> Result<Result<(), String>, HttpError> {
         refused_as_reason(
-            self.http.send(Request::patch(format!("lists/{}/config", segment(list_id))).json(changes)).await.map(drop),
+            self.http.send(Request::patch(path(["lists", list_id, "config"])?).json(changes)).await.map(drop),
         )
     }
 
@@ -216,22 +217,18 @@ impl MailmanClient {
         role: &str,
         email: &str,
     ) -> Result<Option<MemberResource>, HttpError> {
-        let path = format!("lists/{}/{}/{}", segment(list_id), segment(role), segment(email));
-        match found(self.http.send(Request::get(path)).await)? {
+        match found(self.http.send(Request::get(path(["lists", list_id, role, email])?)).await)? {
             Some(response) => response.json().map(Some),
             None => Ok(None),
         }
     }
 
     pub(crate) async fn effective_preferences(&self, member_id: &str) -> Result<Preferences, HttpError> {
-        self.http.get_json(&format!("members/{}/all/preferences", segment(member_id))).await
+        self.http.get_json(&path(["members", member_id, "all", "preferences"])?).await
     }
 
     pub(crate) async fn patch_member_preferences(&self, member_id: &str, changes: &Value) -> Result<(), HttpError> {
-        self.http
-            .send(Request::patch(format!("members/{}/preferences", segment(member_id))).json(changes))
-            .await
-            .map(drop)
+        self.http.send(Request::patch(path(["members", member_id, "preferences"])?).json(changes)).await.map(drop)
     }
 
     /// `POST /members`. Not retried once sent: a second subscription
@@ -264,23 +261,23 @@ impl MailmanClient {
     /// Whether `email` is banned from `list_id`: a ban of that list or a
     /// global one, exact or by pattern (Mailman judges the patterns).
     pub(crate) async fn is_banned(&self, list_id: &str, email: &str) -> Result<bool, HttpError> {
-        let path = format!("lists/{}/bans/{}", segment(list_id), segment(email));
-        found(self.http.send(Request::get(path)).await).map(|answer| answer.is_some())
+        found(self.http.send(Request::get(path(["lists", list_id, "bans", email])?)).await)
+            .map(|answer| answer.is_some())
     }
 
     pub(crate) async fn ban(&self, list_id: &str, email: &str) -> Result<Result<(), String>, HttpError> {
-        let request = Request::post(format!("lists/{}/bans", segment(list_id))).json(&json!({ "email": email }));
+        let request = Request::post(path(["lists", list_id, "bans"])?).json(&json!({ "email": email }));
         refused_as_reason(self.http.send(request).await.map(drop))
     }
 
     /// The banned addresses and patterns of a list (`Some`) or the global
     /// ones (`None`).
     pub(crate) async fn bans(&self, list_id: Option<&str>) -> Result<Vec<String>, HttpError> {
-        let path = match list_id {
-            Some(list_id) => format!("lists/{}/bans", segment(list_id)),
+        let bans = match list_id {
+            Some(list_id) => path(["lists", list_id, "bans"])?,
             None => "bans".to_owned(),
         };
-        let items = self.collect(Request::get(path)).await?;
+        let items = self.collect(Request::get(bans)).await?;
         Ok(items.iter().filter_map(|ban| ban.get("email").and_then(Value::as_str)).map(str::to_owned).collect())
     }
 
@@ -334,21 +331,6 @@ fn vendor_reason(vendor: &cutover_http::VendorError) -> String {
         .unwrap_or_else(|| vendor.summary.clone())
 }
 
-/// `value` as one URL path segment: everything but unreserved characters
-/// and `@` is percent-encoded, so an address with `/`, `?` or `#` stays one
-/// segment.
-pub(crate) fn segment(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'@' | b'+') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,10 +347,11 @@ mod tests {
 
     #[test]
     fn path_segments_keep_addresses_whole() {
-        let check = |value: &str, expected: &str| assert_eq!(segment(value), expected, "{value}");
+        let check = |value: &str, expected: &str| assert_eq!(path([value]).unwrap(), expected, "{value}");
         check("ant.example.com", "ant.example.com");
         check("a+tag@example.org", "a+tag@example.org");
         check("odd/one?x#y@example.org", "odd%2Fone%3Fx%23y@example.org");
         check("zoë@example.org", "zo%C3%AB@example.org");
+        assert!(path(["lists", "..", "bans"]).is_err());
     }
 }

@@ -142,7 +142,7 @@ impl Plugin for Mailman {
         let domain = self.domain.as_deref();
         self.block_on(async {
             let lists = if streams::lists::scope_exists(client, domain).await? {
-                client.collection_size(streams::lists::collection(domain)).await?
+                client.collection_size(streams::lists::collection(domain)?).await?
             } else {
                 0
             };

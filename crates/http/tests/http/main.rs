@@ -4,6 +4,8 @@
 
 // `cfg(test)` so that clippy's allow-unwrap-in-tests covers the helpers too.
 #[cfg(test)]
+mod hostile;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod pagination;

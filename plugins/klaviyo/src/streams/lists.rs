@@ -81,7 +81,7 @@ pub(crate) async fn write(
             }
             Some(list) => {
                 let body = json!({"data": {"type": "list", "id": list.id, "attributes": {"opt_in_process": opt_in}}});
-                let request = Request::patch(format!("api/lists/{}", list.id));
+                let request = Request::patch(cutover_http::path(["api", "lists", list.id.as_str()])?);
                 match api.write(Endpoint::WriteLists, request, &body).await {
                     Ok(_) => {
                         lists.insert(key, KnownList { id: list.id.clone(), opt_in_process: opt_in.map(str::to_owned) });

@@ -201,7 +201,12 @@ pub(super) async fn run_import_job(api: &Api, profiles: Vec<Value>) -> Result<Im
 
     let mut refused: HashMap<usize, RejectReason> = HashMap::new();
     let style = PageStyle::NextLink { next_pointer: "/links/next".into(), size_param: None };
-    let mut errors = Paginator::new(Request::get(format!("{IMPORT_JOBS}/{job_id}/import-errors")), style, "/data", 100);
+    let mut errors = Paginator::new(
+        Request::get(format!("{IMPORT_JOBS}/{}/import-errors", cutover_http::path([job_id])?)),
+        style,
+        "/data",
+        100,
+    );
     while let Some(page) = errors.next_page(client).await? {
         for error in &page.items {
             let attributes = error.get("attributes").unwrap_or(error);
@@ -240,7 +245,8 @@ async fn import_job(
     let client = api.client(Endpoint::BulkImport)?;
 
     let mut ids: HashMap<(&str, String), String> = HashMap::new();
-    let mut imported = Paginator::json_api(Request::get(format!("{IMPORT_JOBS}/{job_id}/profiles")), 100);
+    let mut imported =
+        Paginator::json_api(Request::get(format!("{IMPORT_JOBS}/{}/profiles", cutover_http::path([&job_id])?)), 100);
     while let Some(page) = imported.next_page(client).await? {
         for profile in &page.items {
             let Some(id) = resource_id(profile) else { continue };

@@ -150,8 +150,8 @@ pub(crate) async fn read(
             position = MembersCursor::List { list: list_id.clone(), page };
             break;
         }
-        let request =
-            Request::get(format!("api/lists/{list_id}/profiles")).query("additional-fields[profile]", "subscriptions");
+        let request = Request::get(cutover_http::path(["api", "lists", list_id, "profiles"])?)
+            .query("additional-fields[profile]", "subscriptions");
         let paginator = Paginator::json_api(request, wanted.clamp(1, PAGE_SIZE) as u32);
         let read = read_page(api, Endpoint::ListMembers, &paginator, page, wanted).await?;
         map_items(&mut batch, "list member", &read.items, |profile| membership_record(list_id, profile));
@@ -338,7 +338,10 @@ async fn check_lists(
         if known.contains_key(&list_id) {
             continue;
         }
-        let exists = match api.get(Endpoint::ReadLists, Request::get(format!("api/lists/{list_id}"))).await {
+        let exists = match api
+            .get(Endpoint::ReadLists, Request::get(cutover_http::path(["api", "lists", list_id.as_str()])?))
+            .await
+        {
             Ok(_) => true,
             Err(error) if error.status() == Some(404) || error.status() == Some(400) => false,
             Err(error) => return Err(error.into()),
@@ -458,7 +461,7 @@ async fn check_membership(api: &Api, plans: &mut [Plan]) -> Result<(), PluginErr
                     values.push(format!("\"{lower}\""));
                 }
             }
-            let request = Request::get(format!("api/lists/{list_id}/profiles"))
+            let request = Request::get(cutover_http::path(["api", "lists", list_id.as_str(), "profiles"])?)
                 .query("filter", format!("any(email,[{}])", values.join(",")))
                 .query("page[size]", PAGE_SIZE);
             let body = api.get(Endpoint::ListMembers, request).await?;
@@ -482,7 +485,9 @@ async fn check_membership(api: &Api, plans: &mut [Plan]) -> Result<(), PluginErr
 
 /// The ids of the lists a profile is on.
 async fn profile_lists(api: &Api, profile_id: &str) -> Result<HashSet<String>, PluginError> {
-    let body = api.get(Endpoint::ProfileLists, Request::get(format!("api/profiles/{profile_id}/lists"))).await?;
+    let body = api
+        .get(Endpoint::ProfileLists, Request::get(cutover_http::path(["api", "profiles", profile_id, "lists"])?))
+        .await?;
     Ok(body
         .get("data")
         .and_then(Value::as_array)
@@ -730,7 +735,9 @@ async fn add_members(api: &Api, plans: &mut [Plan], results: &mut [Option<WriteR
                 .map(|id| json!({"type": "profile", "id": id}))
                 .collect();
             // Adding a member twice leaves one membership.
-            let request = Request::post(format!("api/lists/{list_id}/relationships/profiles")).retry_safe();
+            let request =
+                Request::post(cutover_http::path(["api", "lists", list_id.as_str(), "relationships", "profiles"])?)
+                    .retry_safe();
             match api.write(Endpoint::AddMembers, request, &json!({"data": data})).await {
                 Ok(_) => {}
                 Err(error) if is_record_error(&error) => {

@@ -6,17 +6,14 @@
 use super::{Output, State};
 use crate::client::{self, ApiEmailActivity, ApiUnsubscribe};
 use crate::mapping;
-use cutover_http::{Paginator, Request};
+use cutover_http::{HttpError, Paginator, Request};
 use cutover_sdk::PluginError;
 use serde_json::Value;
 
 /// Phase 0 reads the activity report, phase 1 the unsubscribes.
-pub(super) fn paginator(campaign_id: &str, phase: u8, page_size: u32) -> Paginator {
-    if phase == 0 {
-        Paginator::offset(Request::get(format!("reports/{campaign_id}/email-activity")), "/emails", page_size)
-    } else {
-        Paginator::offset(Request::get(format!("reports/{campaign_id}/unsubscribed")), "/unsubscribes", page_size)
-    }
+pub(super) fn paginator(campaign_id: &str, phase: u8, page_size: u32) -> Result<Paginator, HttpError> {
+    let (report, items) = if phase == 0 { ("email-activity", "/emails") } else { ("unsubscribed", "/unsubscribes") };
+    Ok(Paginator::offset(Request::get(cutover_http::path(["reports", campaign_id, report])?), items, page_size))
 }
 
 pub(super) async fn outputs(

@@ -21,7 +21,7 @@
 use super::{Output, State};
 use crate::client::{self, ApiMember, BatchAnswer, MAX_BATCH};
 use crate::mapping::{self, Existing, MemberWrite};
-use cutover_http::{HttpClient, HttpErrorKind, Paginator, Request};
+use cutover_http::{HttpClient, HttpError, HttpErrorKind, Paginator, Request};
 use cutover_sdk::schema::{Entity, Record};
 use cutover_sdk::{PluginError, RejectReason, WriteOutcome, WriteResult};
 use serde_json::{Value, json};
@@ -29,14 +29,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Phase 0 is the plain listing (archived members skipped, in case the
 /// listing has them), phase 1 the archived members.
-pub(super) fn paginator(list_id: &str, phase: u8, page_size: u32) -> Paginator {
-    Paginator::offset(listing(list_id, phase), "/members", page_size)
+pub(super) fn paginator(list_id: &str, phase: u8, page_size: u32) -> Result<Paginator, HttpError> {
+    Ok(Paginator::offset(listing(list_id, phase)?, "/members", page_size))
 }
 
-fn listing(list_id: &str, phase: u8) -> Request {
-    let request =
-        Request::get(format!("lists/{list_id}/members")).query("sort_field", "last_changed").query("sort_dir", "ASC");
-    if phase == 1 { request.query("status", "archived") } else { request }
+fn listing(list_id: &str, phase: u8) -> Result<Request, HttpError> {
+    let request = Request::get(cutover_http::path(["lists", list_id, "members"])?)
+        .query("sort_field", "last_changed")
+        .query("sort_dir", "ASC");
+    Ok(if phase == 1 { request.query("status", "archived") } else { request })
 }
 
 /// The members of one page that belong to `phase`, each with its raw item.
@@ -125,7 +126,7 @@ impl EarlierMembers {
         }
         for audience in &audiences[self.audiences.len()..] {
             for phase in 0..2 {
-                let request = listing(audience, phase).query("fields", "members.id,total_items");
+                let request = listing(audience, phase)?.query("fields", "members.id,total_items");
                 let mut pages = Paginator::offset(request, "/members", client::MAX_PAGE);
                 while let Some(page) = pages.next_page(client).await? {
                     let ids = page.items.iter().filter_map(|item| item.get("id").and_then(Value::as_str));
@@ -175,7 +176,7 @@ impl State {
     /// Loads an audience to write to, once; `None` if it does not exist.
     async fn target(&mut self, list_id: &str) -> Result<Option<&mut Target>, PluginError> {
         if !self.targets.contains_key(list_id) {
-            let exists = Request::get(format!("lists/{list_id}")).query("fields", "id");
+            let exists = Request::get(cutover_http::path(["lists", list_id])?).query("fields", "id");
             match self.client.send(exists).await {
                 Ok(_) => {}
                 Err(error) if error.kind() == HttpErrorKind::NotFound => return Ok(None),
@@ -184,7 +185,7 @@ impl State {
             let types = self.merge_types(list_id).await?;
             let mut target = Target { types, ..Target::default() };
             for status in [None, Some("archived")] {
-                let mut request = Request::get(format!("lists/{list_id}/members"));
+                let mut request = Request::get(cutover_http::path(["lists", list_id, "members"])?);
                 if let Some(status) = status {
                     request = request.query("status", status);
                 }
@@ -265,8 +266,10 @@ impl State {
             .collect();
         let body = json!({"members": items, "update_existing": true});
         // With `update_existing` the call is an upsert: safe to send again.
-        let request =
-            Request::post(format!("lists/{list_id}")).query("skip_merge_validation", "true").json(&body).retry_safe();
+        let request = Request::post(cutover_http::path(["lists", list_id.as_str()])?)
+            .query("skip_merge_validation", "true")
+            .json(&body)
+            .retry_safe();
         let answer: BatchAnswer = self.client.send(request).await?.json()?;
         crate::events::members_written(
             &list_id,

@@ -15,7 +15,7 @@ pub(crate) mod lists;
 pub(crate) mod members;
 
 use crate::client::{self, ApiList, MAX_PAGE};
-use cutover_http::{HttpClient, Paginator};
+use cutover_http::{HttpClient, HttpError, Paginator};
 use cutover_sdk::schema::Record;
 use cutover_sdk::{ErrorCode, PluginError, ReadBatch, SourceReject};
 use serde::{Deserialize, Serialize};
@@ -192,7 +192,7 @@ impl State {
         if !self.merge_types.contains_key(list_id) {
             let items = client::fetch_all(
                 &self.client,
-                cutover_http::Request::get(format!("lists/{list_id}/merge-fields")),
+                cutover_http::Request::get(cutover_http::path(["lists", list_id, "merge-fields"])?),
                 "/merge_fields",
             )
             .await?;
@@ -215,13 +215,13 @@ impl State {
         })
     }
 
-    fn paginator(&self, stream: Stream, scope: &str, phase: u8, page_size: u32) -> Paginator {
-        match stream {
+    fn paginator(&self, stream: Stream, scope: &str, phase: u8, page_size: u32) -> Result<Paginator, HttpError> {
+        Ok(match stream {
             Stream::Lists => lists::paginator(page_size),
-            Stream::Contacts | Stream::Members => members::paginator(scope, phase, page_size),
+            Stream::Contacts | Stream::Members => members::paginator(scope, phase, page_size)?,
             Stream::Campaigns => campaigns::paginator(self.list_filter.as_deref(), None, page_size),
-            Stream::EmailActivity => email_activity::paginator(scope, phase, page_size),
-        }
+            Stream::EmailActivity => email_activity::paginator(scope, phase, page_size)?,
+        })
     }
 
     async fn outputs(
@@ -286,7 +286,7 @@ impl State {
             }
             let page_size = if position.skip > 0 && position.size > 0 { position.size } else { wanted_size };
             let mut pages =
-                self.paginator(stream, scope, position.phase, page_size).resume(position.page.as_deref())?;
+                self.paginator(stream, scope, position.phase, page_size)?.resume(position.page.as_deref())?;
             let (items, next_page, last_page) = match pages.next_page(&self.client).await? {
                 Some(page) => (page.items, Some(page.cursor), page.done),
                 None => (Vec::new(), None, true),

@@ -2,18 +2,18 @@
 //! created or brought up to date on write.
 
 use super::{PageCache, PageCursor, page_is_done, parse_cursor, render_cursor, source_reject};
-use crate::client::{ListResource, MailmanClient, segment};
+use crate::client::{ListResource, MailmanClient};
 use crate::mapping::{self, ListPlan, Reject};
 use cutover_http::Request;
 use cutover_sdk::prelude::*;
 use std::collections::HashSet;
 
 /// The collection of lists in scope: the configured domain's, or all.
-pub(crate) fn collection(domain: Option<&str>) -> Request {
-    match domain {
-        Some(domain) => Request::get(format!("domains/{}/lists", segment(domain))),
+pub(crate) fn collection(domain: Option<&str>) -> Result<Request, cutover_http::HttpError> {
+    Ok(match domain {
+        Some(domain) => Request::get(cutover_http::path(["domains", domain, "lists"])?),
         None => Request::get("lists"),
-    }
+    })
 }
 
 fn scope(domain: Option<&str>) -> String {
@@ -35,7 +35,7 @@ pub(crate) async fn all(client: &MailmanClient, domain: Option<&str>) -> Result<
         return Ok(Vec::new());
     }
     let mut lists = Vec::new();
-    for item in client.collect(collection(domain)).await? {
+    for item in client.collect(collection(domain)?).await? {
         // An item that is not a list has no members to read; the `lists`
         // stream reports it as a reject.
         if let Ok(list) = serde_json::from_value::<ListResource>(item) {
@@ -56,7 +56,7 @@ pub(crate) async fn read(
 ) -> Result<ReadBatch, PluginError> {
     let mut position = match cursor {
         Some(cursor) => parse_cursor::<PageCursor>(cursor)?,
-        None => PageCursor::start(client, collection(domain)),
+        None => PageCursor::start(client, collection(domain)?),
     };
     let mut batch = ReadBatch::default();
     if !scope_exists(client, domain).await? {
@@ -66,7 +66,7 @@ pub(crate) async fn read(
     }
     let scope = scope(domain);
     while batch.records.len() + batch.rejects.len() < max_records {
-        let Some(page) = pages.page(client, &scope, collection(domain), &position.page).await? else {
+        let Some(page) = pages.page(client, &scope, collection(domain)?, &position.page).await? else {
             break;
         };
         for item in page.items.iter().skip(position.skip) {
@@ -91,7 +91,7 @@ pub(crate) async fn read(
             position = PageCursor { page: page.cursor, skip: 0 };
         }
     }
-    batch.done = page_is_done(client, collection(domain), &position.page)?;
+    batch.done = page_is_done(client, collection(domain)?, &position.page)?;
     batch.next_cursor = Some(render_cursor(&position)?);
     Ok(batch)
 }
