@@ -131,7 +131,7 @@ fn run_with_state(source: &mut dyn BatchSource, destination: &mut dyn BatchDesti
 fn linked(records: u64, folder: &Path) -> u64 {
     let context = Context::new(PathBuf::from("."));
     let generator = Generator::open(GeneratorConfig::new(records, 1), &context);
-    let jsonl = Jsonl::open(JsonlConfig { folder: folder.to_owned() }, &context);
+    let jsonl = Jsonl::open(JsonlConfig::new(folder.to_owned()), &context);
     let (Ok(generator), Ok(jsonl)) = (generator, jsonl) else { panic!("linked plugins refused to open") };
     let (mut source, mut destination) = (Linked(generator), Linked(jsonl));
     let report = run_with_state(&mut source, &mut destination, folder);

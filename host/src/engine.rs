@@ -21,6 +21,21 @@
 //! and the destination's upsert makes that a no-op, so the run ends with no
 //! duplicate and no gap.
 //!
+//! The accounting is counted where it happens: `read` is what the source
+//! returned (records and the items it could not read), counted on the reader
+//! thread as each batch arrives, before the host maps anything; `created`,
+//! `updated`, `unchanged` and destination rejects are the destination's
+//! outcomes; `rejected` and `skipped` also count what the host set aside. A
+//! stream that ran to its end (second pass included) must balance, `read =
+//! created + updated + unchanged + rejected + skipped`; one that does not is
+//! [`StreamStatus::Unbalanced`], with the difference named, since a record
+//! lost (or doubled) between the read and the write is exactly what the
+//! accounting is there to catch.
+//!
+//! [`request_stop`] (Ctrl-C) stops a stream after the batch it is committing;
+//! the stream ends [`StreamStatus::Interrupted`], unfinished, and resumes from
+//! that checkpoint.
+//!
 //! Plugins are called only from these dedicated threads; the boundary is
 //! blocking. A plugin error (a panic caught at the boundary included) ends the
 //! stream as failed with the plugin and stream named; it never takes the host
@@ -36,9 +51,25 @@ use cutover_abi::PluginError;
 use cutover_abi::wire::{EncodedRecords, RejectReason, SourceReject, WriteOutcome, WriteResult};
 use cutover_schema::{EntityKind, Record};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Batches read ahead of the writer. Small: enough to keep both threads busy.
 const READ_AHEAD: usize = 4;
+
+/// Set once a stop was asked for; every stream checks it after each commit.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Asks every running stream of this process to stop after the batch it is
+/// committing (what a Ctrl-C does). The stream then ends
+/// [`StreamStatus::Interrupted`], its run open to be resumed.
+pub fn request_stop() {
+    STOP.store(true, Ordering::SeqCst);
+}
+
+/// Whether [`request_stop`] was called.
+pub fn stop_requested() -> bool {
+    STOP.load(Ordering::SeqCst)
+}
 
 /// One stream to move.
 #[derive(Debug, Clone)]
@@ -112,6 +143,9 @@ impl Originals {
 /// for the destination.
 #[derive(Default)]
 struct StagedRead {
+    /// Items the source returned in this batch (its records and its
+    /// rejects), counted as the batch arrived, before the host touched it.
+    read_from_source: u64,
     batch: Option<StagedBatch>,
     originals: Originals,
     /// For each staged record, its index in the batch read (when the host
@@ -269,7 +303,13 @@ fn stage_batch(
     batch: crate::plugin::SourceBatch,
 ) -> Result<StagedRead, ReadFailure> {
     let stream = &plan.source_stream;
-    let mut read = StagedRead { rejects: batch.rejects, next_cursor: batch.next_cursor, ..StagedRead::default() };
+    let read_from_source = (batch.records.len() + batch.rejects.len()) as u64;
+    let mut read = StagedRead {
+        read_from_source,
+        rejects: batch.rejects,
+        next_cursor: batch.next_cursor,
+        ..StagedRead::default()
+    };
     let mut records = batch.records;
     if !records.is_empty() && !transform.is_identity() {
         let encoded = records.into_encoded().map_err(|error| ReadFailure::Read(wire_error(stream, &error)))?;
@@ -332,6 +372,11 @@ pub fn run_stream(
     let transform =
         Transform { mapping: &plan.mapping, rewriter, hold_subscriptions: holds_subscriptions(plan.entity) };
     let commit = Commit { plan, run_id: run.run_id, replay: run.replay };
+    let mut interrupted = stop_requested();
+    if interrupted {
+        progress.report.status = StreamStatus::Interrupted;
+        return progress.report;
+    }
     std::thread::scope(|scope| {
         scope.spawn(move || read_and_stage(source, stager.as_ref(), plan, transform, start_cursor, &sender));
         for item in receiver.iter() {
@@ -359,14 +404,37 @@ pub fn run_stream(
                 break;
             }
             (run.on_batch)(&progress.report);
+            if stop_requested() {
+                interrupted = true;
+                break;
+            }
         }
         // Dropping the receiver unblocks a reader waiting to send.
         drop(receiver);
     });
+    if progress.report.status == StreamStatus::Completed && !interrupted {
+        match commit.second_pass(destination, run.state, &mut progress, run.on_batch) {
+            Ok(Pass::Done) => {}
+            Ok(Pass::Interrupted) => interrupted = true,
+            Err(message) => fail(&mut progress.report, message),
+        }
+    }
+    if interrupted && progress.report.status == StreamStatus::Completed {
+        // Not finished: the run resumes from the last committed batch.
+        tracing::info!("Stream interrupted after a committed batch.");
+        progress.report.status = StreamStatus::Interrupted;
+        return progress.report;
+    }
     if progress.report.status == StreamStatus::Completed
-        && let Err(message) = commit.second_pass(destination, run.state, &mut progress, run.on_batch)
+        && let Some(difference) = imbalance(&progress.report)
     {
-        fail(&mut progress.report, message);
+        let held = run.state.deferred(run.run_id, &progress.report.name, None).map_or(0, |held| held.len());
+        let held = match held {
+            0 => String::new(),
+            1 => "; 1 record held back for the second pass was never written".into(),
+            held => format!("; {held} records held back for the second pass were never written"),
+        };
+        unbalanced(&mut progress.report, format!("{difference}{held}"));
     }
     progress.finished = true;
     if let Err(error) = run.state.finish_stream(run.run_id, &progress) {
@@ -378,6 +446,52 @@ pub fn run_stream(
 /// A stream's rewriter, or `None` when its records hold no references.
 fn rewriter_for(plan: &StreamPlan, state: &dyn StateStore) -> Result<Option<ReferenceRewriter>, StateError> {
     ReferenceRewriter::for_stream(&plan.source_plugin, plan.entity, &plan.migrated, || state.id_lookup())
+}
+
+/// How a second pass ended.
+enum Pass {
+    /// Every held record was handled.
+    Done,
+    /// Stopped on request after a committed batch.
+    Interrupted,
+}
+
+/// What the stream's accounting lacks (or has too much of) to balance, as
+/// the sentence that says so; `None` when it balances.
+fn imbalance(report: &StreamReport) -> Option<String> {
+    let accounted = report.created + report.updated + report.unchanged + report.rejected + report.skipped;
+    if accounted == report.read {
+        return None;
+    }
+    let counts = format!(
+        "created {}, updated {}, unchanged {}, rejected {}, skipped {}",
+        report.created, report.updated, report.unchanged, report.rejected, report.skipped
+    );
+    let difference = if accounted < report.read {
+        let missing = report.read - accounted;
+        format!("{missing} {} unaccounted for", if missing == 1 { "item" } else { "items" })
+    } else {
+        let extra = accounted - report.read;
+        format!("{extra} more {} than items read", if extra == 1 { "outcome" } else { "outcomes" })
+    };
+    Some(format!(
+        "the accounting does not balance: the source returned {} items, but {accounted} are accounted for ({counts}): {difference}",
+        report.read
+    ))
+}
+
+/// Warns when a destination answered a batch with another number of
+/// outcomes than the records it was given; the stream's balance shows it.
+fn check_outcomes(plan: &StreamPlan, staged: usize, outcomes: usize) {
+    if staged != outcomes {
+        tracing::warn!(
+            destination = %plan.destination_plugin,
+            stream = %plan.destination_stream,
+            staged,
+            outcomes,
+            "The destination answered {outcomes} outcomes for {staged} records."
+        );
+    }
 }
 
 /// Writes batches of one stream of one run and commits them.
@@ -414,8 +528,9 @@ impl Commit<'_> {
             })
             .collect();
         let records = read.batch.as_ref().map_or(0, StagedBatch::len);
-        let read_count = records + rejects.len() + read.deferred.len() + usize::try_from(read.skipped).unwrap_or(0);
-        next.report.read += read_count as u64;
+        // Counted at the source, not from what is left after mapping: a
+        // record lost on the way must not balance.
+        next.report.read += read.read_from_source;
         next.report.rejected += rejects.len() as u64;
         next.report.skipped += read.skipped;
         next.report.consent.add(&read.consent);
@@ -424,6 +539,7 @@ impl Commit<'_> {
             let outcomes = destination.write(&plan.destination_stream, batch).map_err(|error| {
                 describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
             })?;
+            check_outcomes(plan, records, outcomes.len());
             account(plan, &mut next.report, outcomes, &mut read, &mut id_map, &mut rejects);
             tracing::debug!(read = next.report.read, created = next.report.created, "Batch written.");
         }
@@ -438,7 +554,7 @@ impl Commit<'_> {
                 run_id: self.run_id,
                 progress: &next,
                 id_map,
-                rejects,
+                rejects: redacted(rejects),
                 deferred: read.deferred,
                 undeferred: Vec::new(),
                 replayed_through,
@@ -459,13 +575,13 @@ impl Commit<'_> {
         state: &mut dyn StateStore,
         progress: &mut StreamProgress,
         on_batch: &mut dyn FnMut(&StreamReport),
-    ) -> Result<(), String> {
+    ) -> Result<Pass, String> {
         let plan = self.plan;
         let batch_size = usize::try_from(plan.batch_size).unwrap_or(usize::MAX);
         let stager = destination.stager();
         let mut rewriter = match rewriter_for(plan, state).map_err(cannot_read_held)? {
             Some(rewriter) => rewriter,
-            None => return Ok(()),
+            None => return Ok(Pass::Done),
         };
         let mut held =
             Held { stager: stager.as_ref(), destination, state, progress, on_batch, rewriter: &mut rewriter };
@@ -474,14 +590,17 @@ impl Commit<'_> {
                 // Each committed batch releases its rows, so the next page starts the rest.
                 let page = self.load_held(held.state, Some(batch_size))?;
                 if page.is_empty() {
-                    return Ok(());
+                    return Ok(Pass::Done);
                 }
                 self.write_held(&mut held, page, &[])?;
+                if stop_requested() {
+                    return Ok(Pass::Interrupted);
+                }
             }
         }
         let loaded = self.load_held(held.state, None)?;
         if loaded.is_empty() {
-            return Ok(());
+            return Ok(Pass::Done);
         }
         tracing::info!(records = loaded.len(), "Second pass: writing the records that reference their own stream.");
         let mut originals: std::collections::HashMap<_, _> =
@@ -500,12 +619,15 @@ impl Commit<'_> {
                     .collect();
                 let warnings: Vec<String> = earlier_warnings.iter().chain(pass.warnings()).cloned().collect();
                 self.write_held(&mut held, batch, &warnings)?;
+                if stop_requested() {
+                    return Ok(Pass::Interrupted);
+                }
             }
         }
         for warning in pass.warnings() {
             tracing::warn!(warning = %warning, "Reference left unset.");
         }
-        Ok(())
+        Ok(Pass::Done)
     }
 
     /// Held records of the stream (up to `limit`), each with its original as JSON.
@@ -550,6 +672,7 @@ impl Commit<'_> {
         next.report.rejected += rejects.len() as u64;
         let mut id_map = Vec::with_capacity(ready.len());
         if !ready.is_empty() {
+            let staged = ready.len();
             read.originals = Originals { encoded: None, decoded: Some(originals) };
             let outcomes = held
                 .stager
@@ -558,6 +681,7 @@ impl Commit<'_> {
                 .map_err(|error| {
                     describe_failure(&plan.destination_plugin, &plan.destination_stream, "write", &error)
                 })?;
+            check_outcomes(plan, staged, outcomes.len());
             account(plan, &mut next.report, outcomes, &mut read, &mut id_map, &mut rejects);
         }
         if !warnings.is_empty() {
@@ -568,7 +692,7 @@ impl Commit<'_> {
                 run_id: self.run_id,
                 progress: &next,
                 id_map,
-                rejects,
+                rejects: redacted(rejects),
                 deferred: Vec::new(),
                 undeferred,
                 replayed_through: None,
@@ -660,10 +784,261 @@ fn account(
     }
 }
 
+/// `rejects` with every secret redacted from each of their fields, as the
+/// rejects ledger keeps them: a location, message or raw item can quote a
+/// secret (a folder, a plugin's message quoting its config), and the state
+/// store and `cutover rejects list` must not show it.
+fn redacted(rejects: Vec<RejectEntry>) -> Vec<RejectEntry> {
+    use crate::secrets::redact;
+    rejects
+        .into_iter()
+        .map(|reject| RejectEntry {
+            stream: redact(&reject.stream),
+            location: redact(&reject.location),
+            code: redact(&reject.code),
+            message: redact(&reject.message),
+            raw: redact(&reject.raw),
+        })
+        .collect()
+}
+
+fn unbalanced(report: &mut StreamReport, message: String) {
+    tracing::error!(error = %message, "Stream unbalanced.");
+    report.status = StreamStatus::Unbalanced;
+    report.error = Some(message);
+}
+
 fn fail(report: &mut StreamReport, message: String) {
     // Plugin messages can quote config values; secrets never leave the host.
     let message = crate::secrets::redact(&message);
     tracing::error!(error = %message, "Stream failed.");
     report.status = StreamStatus::Failed;
     report.error = Some(message);
+}
+
+#[cfg(test)]
+mod tests {
+    //! The accounting against an in-process source and destination: a record
+    //! lost between the read and the write, or an outcome missing or extra,
+    //! must leave the stream unbalanced, never balanced.
+
+    use super::*;
+    use crate::plugin::SourceBatch;
+    use crate::state::{RunKind, SqliteState};
+    use cutover_schema::{Contact, Entity, Partner, Reference};
+
+    /// Gives `records` in batches and `rejects` unreadable items in its first one.
+    struct Items {
+        records: Vec<Record>,
+        rejects: usize,
+    }
+
+    impl BatchSource for Items {
+        fn read(&mut self, _stream: &str, cursor: Option<&str>, max_records: u32) -> Result<SourceBatch, PluginError> {
+            let start: usize = cursor.map_or(0, |cursor| cursor.parse().unwrap());
+            let end = (start + max_records as usize).min(self.records.len());
+            let rejects = if start == 0 {
+                (0..self.rejects)
+                    .map(|line| SourceReject {
+                        location: format!("in.jsonl:{line}"),
+                        raw: "{".into(),
+                        reason: RejectReason::new("malformed_record", "not JSON"),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            Ok(SourceBatch {
+                records: RecordBatch::Decoded(self.records[start..end].to_vec()),
+                rejects,
+                next_cursor: Some(end.to_string()),
+                done: end == self.records.len(),
+            })
+        }
+    }
+
+    /// A destination that creates every record it is given, but for what a
+    /// test makes it get wrong.
+    #[derive(Default)]
+    struct Target {
+        /// The stager leaves this record out: lost between read and write.
+        lose_in_stage: Option<&'static str>,
+        /// No outcome for this record, though it is written.
+        no_outcome_for: Option<&'static str>,
+        /// An outcome twice.
+        twice: Option<&'static str>,
+        written: Vec<String>,
+    }
+
+    struct Stager(Option<&'static str>);
+
+    impl BatchStager for Stager {
+        fn stage(&self, stream: &str, records: RecordBatch) -> Result<StagedBatch, PluginError> {
+            let mut records = records.into_decoded().map_err(|error| wire_error(stream, &error))?;
+            records.retain(|record| Some(record.source_id.as_str()) != self.0);
+            Ok(StagedBatch::Records(records))
+        }
+    }
+
+    impl BatchDestination for Target {
+        fn stager(&self) -> Box<dyn BatchStager> {
+            Box::new(Stager(self.lose_in_stage))
+        }
+
+        fn write(&mut self, _stream: &str, batch: StagedBatch) -> Result<Vec<WriteOutcome>, PluginError> {
+            let StagedBatch::Records(records) = batch else { panic!("staged in a plugin") };
+            let mut outcomes = Vec::new();
+            for record in records {
+                let id = record.source_id.to_string();
+                self.written.push(id.clone());
+                let outcome = WriteOutcome {
+                    result: WriteResult::Created { target_id: format!("t-{id}").into() },
+                    source_id: record.source_id,
+                };
+                if Some(id.as_str()) == self.twice {
+                    outcomes.push(outcome.clone());
+                }
+                if Some(id.as_str()) != self.no_outcome_for {
+                    outcomes.push(outcome);
+                }
+            }
+            Ok(outcomes)
+        }
+    }
+
+    fn contacts(count: usize) -> Vec<Record> {
+        (0..count)
+            .map(|index| {
+                let contact = Contact { email: Some(format!("c{index}@example.org").into()), ..Contact::default() };
+                Record::new("old", format!("c{index}"), chrono::DateTime::UNIX_EPOCH, Entity::Contact(contact))
+            })
+            .collect()
+    }
+
+    /// Partners, each the parent of the next: all but the first are held
+    /// back for the second pass.
+    fn partners(count: usize) -> Vec<Record> {
+        (0..count)
+            .map(|index| {
+                let parent =
+                    index.checked_sub(1).map(|parent| Reference::new(EntityKind::Partner, format!("p{parent}")));
+                let partner = Partner { name: Some(format!("P{index}").into()), parent, ..Partner::default() };
+                Record::new("old", format!("p{index}"), chrono::DateTime::UNIX_EPOCH, Entity::Partner(partner))
+            })
+            .collect()
+    }
+
+    /// Runs one stream of `entity` with the stream config's mapping rules
+    /// (`mapping`, TOML) in batches of 10; returns its report and what the
+    /// state store recorded of it.
+    fn move_stream(
+        source: &mut Items,
+        destination: &mut Target,
+        entity: EntityKind,
+        mapping: &str,
+    ) -> (StreamReport, StreamProgress) {
+        let folder = tempfile::tempdir().unwrap();
+        let mut state = SqliteState::open(&folder.path().join("state.db")).unwrap();
+        let (run, _) = state.resume_or_start_run("run-1", RunKind::Migrate).unwrap();
+        let stream: crate::config::StreamConfig = toml::from_str(&format!("source = \"s\"\n{mapping}")).unwrap();
+        let plan = StreamPlan {
+            source_plugin: "old".into(),
+            source_stream: "s".into(),
+            entity,
+            destination_plugin: "new".into(),
+            destination_stream: "s".into(),
+            batch_size: 10,
+            mapping: StreamMapping::compile(&stream).unwrap(),
+            migrated: [entity].into(),
+        };
+        let stream_run = StreamRun {
+            plan: &plan,
+            run_id: &run.run_id,
+            start: StreamProgress::default(),
+            state: &mut state,
+            on_batch: &mut |_| {},
+            replay: false,
+        };
+        let report = run_stream(source, destination, stream_run);
+        let recorded = state.progress(&run.run_id, "s").unwrap().unwrap();
+        (report, recorded)
+    }
+
+    fn counts(report: &StreamReport) -> [u64; 4] {
+        [report.read, report.created, report.rejected, report.skipped]
+    }
+
+    #[test]
+    fn every_item_the_source_returns_is_read_once_and_the_stream_balances() {
+        let mut source = Items { records: contacts(25), rejects: 2 };
+        let mut target = Target::default();
+        // One skipped on purpose: the mapping step runs.
+        let skip = "[[skip]]\nfield = \"email\"\nequals = [\"c3@example.org\"]\n";
+        let (report, recorded) = move_stream(&mut source, &mut target, EntityKind::Contact, skip);
+        assert_eq!(report.status, StreamStatus::Completed, "{report:?}");
+        assert_eq!(counts(&report), [27, 24, 2, 1], "{report:?}");
+        assert!(report.balances());
+        assert_eq!(target.written.len(), 24);
+        assert!(recorded.finished && recorded.report == report, "{recorded:?}");
+
+        // The same without mapping rules: the batches pass through unchanged.
+        let mut source = Items { records: contacts(25), rejects: 0 };
+        let (report, _) = move_stream(&mut source, &mut Target::default(), EntityKind::Contact, "");
+        assert_eq!((report.status, counts(&report)), (StreamStatus::Completed, [25, 25, 0, 0]), "{report:?}");
+    }
+
+    #[test]
+    fn a_record_lost_between_the_read_and_the_write_leaves_the_stream_unbalanced() {
+        for mapping in ["", "[defaults]\nfirst_name = \"Ada\"\n"] {
+            let mut source = Items { records: contacts(25), rejects: 0 };
+            let mut target = Target { lose_in_stage: Some("c17"), ..Target::default() };
+            let (report, recorded) = move_stream(&mut source, &mut target, EntityKind::Contact, mapping);
+            assert_eq!(report.status, StreamStatus::Unbalanced, "{report:?}");
+            assert_eq!(counts(&report), [25, 24, 0, 0], "read is what the source returned: {report:?}");
+            let error = report.error.as_deref().unwrap_or_default();
+            assert!(
+                error.contains("the source returned 25 items, but 24 are accounted for")
+                    && error.ends_with("1 item unaccounted for"),
+                "{error}"
+            );
+            assert_eq!((recorded.finished, recorded.report.status), (true, StreamStatus::Unbalanced));
+        }
+    }
+
+    #[test]
+    fn a_destination_that_answers_one_outcome_too_few_leaves_the_stream_unbalanced() {
+        let mut source = Items { records: contacts(25), rejects: 1 };
+        let mut target = Target { no_outcome_for: Some("c12"), ..Target::default() };
+        let (report, _) = move_stream(&mut source, &mut target, EntityKind::Contact, "");
+        assert_eq!(report.status, StreamStatus::Unbalanced, "{report:?}");
+        assert_eq!(counts(&report), [26, 24, 1, 0], "{report:?}");
+        assert_eq!(target.written.len(), 25, "written, but not answered for");
+        assert!(report.error.as_deref().unwrap_or_default().ends_with("1 item unaccounted for"), "{report:?}");
+    }
+
+    #[test]
+    fn a_destination_that_answers_one_outcome_too_many_leaves_the_stream_unbalanced() {
+        let mut source = Items { records: contacts(25), rejects: 0 };
+        let mut target = Target { twice: Some("c4"), ..Target::default() };
+        let (report, _) = move_stream(&mut source, &mut target, EntityKind::Contact, "");
+        assert_eq!(report.status, StreamStatus::Unbalanced, "{report:?}");
+        assert_eq!(counts(&report), [25, 26, 0, 0], "{report:?}");
+        assert!(report.error.as_deref().unwrap_or_default().ends_with("1 more outcome than items read"), "{report:?}");
+    }
+
+    #[test]
+    fn records_held_back_for_the_second_pass_are_read_once_and_must_all_be_answered_for() {
+        let mut source = Items { records: partners(23), rejects: 0 };
+        let mut target = Target::default();
+        let (report, recorded) = move_stream(&mut source, &mut target, EntityKind::Partner, "");
+        assert_eq!((report.status, counts(&report)), (StreamStatus::Completed, [23, 23, 0, 0]), "{report:?}");
+        assert_eq!(target.written.first().map(String::as_str), Some("p0"), "only p0 was not held back");
+        assert!(recorded.finished && recorded.report == report);
+
+        // A held-back record whose write the destination does not answer for.
+        let mut source = Items { records: partners(23), rejects: 0 };
+        let mut target = Target { no_outcome_for: Some("p22"), ..Target::default() };
+        let (report, _) = move_stream(&mut source, &mut target, EntityKind::Partner, "");
+        assert_eq!((report.status, counts(&report)), (StreamStatus::Unbalanced, [23, 22, 0, 0]), "{report:?}");
+    }
 }

@@ -2,7 +2,8 @@
 //! error once with its cause and what to do, and exits with a fixed status.
 //!
 //! Exit statuses: 0 done; 1 an error or a failed stream; 2 a bad command line;
-//! 3 finished and balanced, with rejected records.
+//! 3 finished and balanced, with rejected records; 4 a stream that does not
+//! balance (a record unaccounted for); 130 interrupted (Ctrl-C), to resume.
 
 // Records are decoded on the reader thread and freed on the writer thread;
 // glibc's allocator serialises such cross-thread frees on an arena lock (seen
@@ -11,8 +12,8 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use cutover_host::cli::{self, EXIT_FAILED, EXIT_OK, EXIT_REJECTS};
-use cutover_host::secrets::redact;
+use cutover_host::cli::{self, EXIT_FAILED, EXIT_OK, EXIT_UNBALANCED};
+use cutover_host::secrets::{RedactingWriter, redact};
 use miette::IntoDiagnostic;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 #[command(
     name = "cutover",
     version,
-    after_help = "Exit status: 0 done, 1 error or failed stream, 2 bad command line, 3 finished with rejected records."
+    after_help = "Exit status: 0 done, 1 error or failed stream, 2 bad command line, 3 finished with rejected records, 4 unbalanced (a record unaccounted for), 130 interrupted (run the same command to resume)."
 )]
 struct Cli {
     /// A folder of plugin libraries; searched before CUTOVER_PLUGIN_PATH and the
@@ -121,14 +122,23 @@ enum PluginsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pin the plugins a migration config names to the SHA-256 of their
+    /// files, in `cutover.lock` beside the config; every run of that config
+    /// then refuses a plugin whose file changed.
+    Lock {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+    },
 }
 
+/// The host's log lines on stderr, each with every secret the config
+/// resolved redacted ([`RedactingWriter`]).
 fn init_logging(format: LogFormat, filter: &str) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(RedactingWriter(std::io::stderr))
         .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Human => builder.init(),
@@ -169,8 +179,17 @@ fn run(cli: Cli) -> miette::Result<u8> {
             println!("{}", cli::rejects::render(&cli::rejects::list(config).into_diagnostic()?, *json));
             Ok(EXIT_OK)
         }
+        Command::Plugins(PluginsCommand::Lock { config }) => {
+            let (path, lock) = cli::lock_plugins(&cli.plugin_dirs, config).map_err(plugins_error)?;
+            println!("wrote {}:", path.display());
+            for plugin in &lock.plugins {
+                println!("  {} {}  sha256 {}", plugin.name, plugin.version, plugin.sha256);
+            }
+            Ok(EXIT_OK)
+        }
         Command::Rejects(RejectsCommand::Replay { config, report_json }) => {
-            let report = cli::migrate::replay(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
+            let plugins = cli::load_plugins_for(&cli.plugin_dirs, config).map_err(plugins_error)?;
+            let report = cli::migrate::replay(&plugins, config, report_json.as_deref()).into_diagnostic()?;
             if report.streams.is_empty() {
                 println!("no rejected records to replay");
                 return Ok(EXIT_OK);
@@ -178,29 +197,46 @@ fn run(cli: Cli) -> miette::Result<u8> {
             Ok(finish(&report, config))
         }
         Command::Migrate { config, report_json } => {
-            let report = cli::migrate::run(&plugins(), config, report_json.as_deref()).into_diagnostic()?;
+            let plugins = cli::load_plugins_for(&cli.plugin_dirs, config).map_err(plugins_error)?;
+            let report = cli::migrate::run(&plugins, config, report_json.as_deref()).into_diagnostic()?;
             Ok(finish(&report, config))
         }
     }
 }
 
-/// Prints a run's report and picks the exit status.
+/// A failure to load a config's plugins, with what to do about it.
+fn plugins_error(error: cli::PluginsForConfigError) -> miette::Report {
+    match error.help() {
+        Some(help) => miette::miette!(help = help, "{error}"),
+        None => miette::Report::msg(error.to_string()),
+    }
+}
+
+/// Prints a run's report and picks the exit status ([`cli::exit_status`]).
 fn finish(report: &cutover_host::report::RunReport, config: &std::path::Path) -> u8 {
     print!("{report}");
     let rejected: u64 = report.streams.iter().map(|stream| stream.rejected).sum();
     if rejected > 0 {
         eprintln!("rejected: {rejected}; `cutover rejects list {}` shows each record and why", config.display());
     }
-    if report.failed() {
-        EXIT_FAILED
-    } else if report.has_rejects() {
-        EXIT_REJECTS
-    } else {
-        EXIT_OK
+    let status = cli::exit_status(report);
+    if status == EXIT_UNBALANCED {
+        eprintln!(
+            "error: the accounting does not balance: the run cannot prove that every record read was written, rejected or skipped (see the stream's line above)"
+        );
     }
+    if report.interrupted {
+        eprintln!("interrupted; run the same command to resume");
+    }
+    status
 }
 
 fn main() -> ExitCode {
+    // Everything cutover writes (state, archives, outputs, reports, the
+    // lock) holds personal data or vouches for what runs: readable by the
+    // owner only, whatever the shell's umask. Plugins share the process, so
+    // their files too.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     init_logging(cli.log_format, &cli.log);
     cutover_host::plugin::log_plugins_like_the_host(&cli.log, matches!(cli.log_format, LogFormat::Json));

@@ -22,7 +22,7 @@ static PLUGIN_LOG: std::sync::OnceLock<LogSettings> = std::sync::OnceLock::new()
 
 /// Makes every plugin opened from now on log with `filter`, as text or JSON.
 pub fn log_plugins_like_the_host(filter: &str, json: bool) {
-    let _ = PLUGIN_LOG.set(LogSettings { filter: filter.to_owned(), json });
+    let _ = PLUGIN_LOG.set(LogSettings { filter: filter.to_owned(), json, redact: Vec::new() });
 }
 
 /// Why a file in a plugin folder was not loaded.
@@ -149,9 +149,15 @@ impl LoadedPlugin {
         Ok(LoadedPlugin { metadata, path, client })
     }
 
-    /// Opens an instance with `config`; relative paths in it are anchored at `base_dir`.
+    /// Opens an instance with `config`; relative paths in it are anchored at
+    /// `base_dir`. A plugin that logs is told the values of the fields its
+    /// config schema marks secret, so its own log lines show them redacted.
     pub fn open(&self, config: &serde_json::Value, base_dir: &Path) -> Result<PluginInstance, PluginError> {
-        let context = OpenContext { base_dir: base_dir.to_string_lossy().into_owned(), log: PLUGIN_LOG.get().cloned() };
+        let log = PLUGIN_LOG.get().map(|log| LogSettings {
+            redact: crate::secrets::secret_values(&self.metadata.config_schema, config),
+            ..log.clone()
+        });
+        let context = OpenContext { base_dir: base_dir.to_string_lossy().into_owned(), log };
         let handle = self.client.open(&config.to_string(), &context)?;
         Ok(PluginInstance { client: self.client, handle, plugin: self.metadata.name.clone(), closed: false })
     }

@@ -6,10 +6,17 @@ use serde::Serialize;
 use std::fmt;
 
 /// What one run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {
     /// This run's id.
     pub run_id: String,
+    /// Whether this invocation carried on an interrupted run from its
+    /// checkpoints rather than starting one (always `false` in `cutover
+    /// status`, which only looks).
+    pub resumed: bool,
+    /// Whether the run was stopped (Ctrl-C) before its last stream ended: it
+    /// stays open, and the same command resumes it.
+    pub interrupted: bool,
     /// One entry per stream, in the order they ran.
     pub streams: Vec<StreamReport>,
 }
@@ -31,9 +38,9 @@ pub struct StreamReport {
     pub rejected: u64,
     /// Left out on purpose.
     pub skipped: u64,
-    /// `completed` or `failed`.
+    /// `completed`, `failed`, `unbalanced` or `interrupted`.
     pub status: StreamStatus,
-    /// Why the stream failed.
+    /// Why the stream failed, or by how much it does not balance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What the run could not do as the source said and did otherwise, e.g.
@@ -54,6 +61,13 @@ pub enum StreamStatus {
     Completed,
     /// Stopped early; its accounting covers what was done before.
     Failed,
+    /// Ran to its end, but the items the source returned are not the items
+    /// written, rejected and skipped: some record went missing (or appeared)
+    /// between the read and the destination's answer. The run proves nothing.
+    Unbalanced,
+    /// Stopped on request (Ctrl-C) after a committed batch; the run stays
+    /// open and resumes from there.
+    Interrupted,
 }
 
 impl StreamReport {
@@ -67,6 +81,16 @@ impl RunReport {
     /// Whether any stream failed.
     pub fn failed(&self) -> bool {
         self.streams.iter().any(|stream| stream.status == StreamStatus::Failed)
+    }
+
+    /// Whether any stream ran to its end without balancing: marked
+    /// unbalanced by the engine, or completed with counts that do not add up.
+    pub fn unbalanced(&self) -> bool {
+        self.streams.iter().any(|stream| match stream.status {
+            StreamStatus::Unbalanced => true,
+            StreamStatus::Completed => !stream.balances(),
+            StreamStatus::Failed | StreamStatus::Interrupted => false,
+        })
     }
 
     /// Whether any record was rejected.
@@ -83,8 +107,9 @@ impl fmt::Display for RunReport {
         for stream in &self.streams {
             let status = match stream.status {
                 StreamStatus::Completed if stream.balances() => "balanced",
-                StreamStatus::Completed => "UNBALANCED",
+                StreamStatus::Completed | StreamStatus::Unbalanced => "UNBALANCED",
                 StreamStatus::Failed => "FAILED",
+                StreamStatus::Interrupted => "interrupted",
             };
             table.add_row([
                 stream.name.clone(),
@@ -97,11 +122,13 @@ impl fmt::Display for RunReport {
                 status.to_owned(),
             ]);
         }
-        writeln!(f, "run {}", self.run_id)?;
+        let resumed = if self.resumed { " (resumed from its checkpoints)" } else { "" };
+        writeln!(f, "run {}{resumed}", self.run_id)?;
         writeln!(f, "{table}")?;
         for stream in &self.streams {
             if let Some(error) = &stream.error {
-                writeln!(f, "stream {} failed: {error}", stream.name)?;
+                let verdict = if stream.status == StreamStatus::Unbalanced { "is UNBALANCED" } else { "failed" };
+                writeln!(f, "stream {} {verdict}: {error}", stream.name)?;
             }
             for warning in &stream.warnings {
                 writeln!(f, "stream {}: {warning}", stream.name)?;
@@ -117,5 +144,34 @@ impl fmt::Display for RunReport {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unbalanced_stream_says_so_in_its_row_and_names_the_difference() {
+        let report = RunReport {
+            run_id: "run-1".into(),
+            resumed: true,
+            interrupted: false,
+            streams: vec![StreamReport {
+                name: "contacts".into(),
+                read: 10,
+                created: 9,
+                status: StreamStatus::Unbalanced,
+                error: Some("1 item unaccounted for".into()),
+                ..StreamReport::default()
+            }],
+        };
+        let text = report.to_string();
+        assert!(text.starts_with("run run-1 (resumed from its checkpoints)\n"), "{text}");
+        assert!(text.contains("| contacts | 10   | 9       |") && text.contains("| UNBALANCED |"), "{text}");
+        assert!(text.contains("stream contacts is UNBALANCED: 1 item unaccounted for"), "{text}");
+        assert!(report.unbalanced() && !report.failed());
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!((&json["resumed"], &json["streams"][0]["status"]), (&true.into(), &"unbalanced".into()));
     }
 }

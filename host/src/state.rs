@@ -288,7 +288,11 @@ impl SqliteState {
                 unchanged: count("unchanged")?,
                 rejected: count("rejected")?,
                 skipped: count("skipped")?,
-                status: if status == "failed" { StreamStatus::Failed } else { StreamStatus::Completed },
+                status: match status.as_str() {
+                    "failed" => StreamStatus::Failed,
+                    "unbalanced" => StreamStatus::Unbalanced,
+                    _ => StreamStatus::Completed,
+                },
                 error: row.get("error")?,
                 warnings: serde_json::from_str(&row.get::<_, String>("warnings")?).unwrap_or_default(),
                 consent: serde_json::from_str(&row.get::<_, String>("consent")?).unwrap_or_default(),
@@ -335,6 +339,9 @@ fn status_name(report: &StreamReport) -> &'static str {
     match report.status {
         StreamStatus::Completed => "completed",
         StreamStatus::Failed => "failed",
+        StreamStatus::Unbalanced => "unbalanced",
+        // Not an end: the stream resumes from its last checkpoint.
+        StreamStatus::Interrupted => "running",
     }
 }
 

@@ -5,13 +5,18 @@
 //! and after the mapping is fixed `cutover rejects replay` moves only the
 //! rejected records.
 
-use cutover_e2e::{Workspace, migrate_killed_at_random_moments, run, workspace_root};
+use cutover_e2e::{
+    Workspace, last_run_state, migrate_killed_after_a_commit, migrate_killed_at_random_moments, run, workspace_root,
+};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const STREAMS: [&str; 5] = ["partners", "links", "clicks", "conversions", "commissions"];
 /// Each stream's entity, as the archive names its table.
 const TABLES: [&str; 5] = ["partner", "tracking_link", "click", "conversion", "commission"];
+/// The items (rows the csv plugin reads or rejects) of each file of the
+/// sample export, in stream order.
+const ITEMS_IN_THE_EXPORT: [u64; 5] = [150, 200, 400, 200, 262];
 
 /// The sample export and its config in a new workspace; the config's text
 /// passes through `edit` first.
@@ -27,11 +32,20 @@ fn sample(edit: impl Fn(String) -> String) -> (Workspace, std::path::PathBuf) {
 }
 
 fn report(workspace: &Workspace, args: &[&str], config: &std::path::Path, expected_exit: i32) -> Value {
+    report_and_stderr(workspace, args, config, expected_exit).0
+}
+
+fn report_and_stderr(
+    workspace: &Workspace,
+    args: &[&str],
+    config: &std::path::Path,
+    expected_exit: i32,
+) -> (Value, String) {
     let report_path = workspace.path().join("report.json");
     let (output, stdout, stderr) =
         run(workspace.cutover().args(args).arg(config).arg("--report-json").arg(&report_path));
     assert_eq!(output.status.code(), Some(expected_exit), "{stdout}{stderr}");
-    serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report")).expect("JSON")
+    (serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report")).expect("JSON"), stderr)
 }
 
 fn rejects(workspace: &Workspace, config: &std::path::Path) -> Vec<Value> {
@@ -142,11 +156,17 @@ fn every_link_survives_the_move_and_the_referral_cycle_is_reported() {
     }
     assert_eq!(archived["partner"]["A-1003"]["status"].as_deref(), Some("pending"), "statuses are mapped");
 
-    // Run again: nothing changes, the second pass included.
+    // Run again: nothing changes, the second pass included, as the report
+    // says and as the archive itself shows when read back.
     let second = report(&workspace, &["migrate"], &config, 3);
     assert_eq!(sum(&second, "unchanged"), sum(&first, "created"), "{second}");
     assert_eq!(sum(&second, "created") + sum(&second, "updated"), 0, "{second}");
     assert_eq!(sum(&second, "rejected"), sum(&first, "rejected"), "{second}");
+    let again = archive(&workspace);
+    let rows =
+        |archive: &BTreeMap<&'static str, BTreeMap<String, Row>>| archive.values().map(BTreeMap::len).sum::<usize>();
+    assert_eq!(rows(&again) as u64, sum(&first, "created"), "one row per created record: no duplicate");
+    assert_eq!(again, archived, "the second run left every row as the first wrote it");
 }
 
 #[test]
@@ -225,12 +245,32 @@ fn killed_during_the_second_pass_or_anywhere_else_the_archive_matches_an_uninter
     let small_batches = |config: String| format!("{config}\n[run]\nbatch_size = 7\n");
     let (reference, reference_config) = sample(small_batches);
     let expected_report = report(&reference, &["migrate"], &reference_config, 3);
+    // The reference is itself checked against the export, not only against
+    // another run of the same binary: a record lost in every run alike would
+    // otherwise go unseen.
+    let reads: Vec<u64> = expected_report["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .filter_map(|stream| stream["read"].as_u64())
+        .collect();
+    assert_eq!(reads, ITEMS_IN_THE_EXPORT, "{expected_report}");
     let expected = stable(archive(&reference));
 
     let (workspace, config) = sample(small_batches);
     let kills = migrate_killed_at_random_moments(&workspace, &config, 10, 0xaff1, (30, 600));
     assert!(kills > 0, "no run was interrupted: the moments are too late for this machine");
-    let last = report(&workspace, &["migrate"], &config, 3);
+    // The sample config keeps its state store in `[state] path`.
+    let state = workspace.path().join("examples/out/affiliate-to-archive.state.db");
+    // Whatever those moments did on this machine, the last kill comes right
+    // after a commit (likely in the middle of the next batch's write), so
+    // there is an open run with committed batches to resume.
+    let interrupted = migrate_killed_after_a_commit(&workspace, &config, &state);
+    assert_eq!(last_run_state(&state).as_ref(), Some(&interrupted));
+    assert!(!interrupted.finished && interrupted.read() > 0, "an open run with committed batches: {interrupted:?}");
+    let (last, stderr) = report_and_stderr(&workspace, &["migrate"], &config, 3);
+    assert!(stderr.contains(&format!("resuming run {} from its checkpoints", interrupted.run_id)), "{stderr}");
+    assert_eq!((&last["run_id"], &last["resumed"]), (&serde_json::json!(interrupted.run_id), &Value::Bool(true)));
     assert_eq!(stable(archive(&workspace)), expected, "no duplicate, no gap, every link as in one run");
     for (stream, expected_stream) in
         last["streams"].as_array().expect("streams").iter().zip(expected_report["streams"].as_array().expect("streams"))

@@ -1,9 +1,12 @@
 //! Consent survives any mapping: a config whose value map would turn
-//! unsubscribed, cleaned and pending people into subscribers moves them with
-//! their consent as read, and the run summary counts every channel's states
-//! before and after. Suppressions are written before subscriptions.
+//! unsubscribed, bounced, cleaned and pending people into subscribers (and
+//! suppressed ones into non-subscribed) moves them with their consent as
+//! read, and the run summary counts every status before and after: one
+//! membership of each status there is. Suppressions are written before
+//! subscriptions.
 
 use cutover_e2e::{Workspace, run};
+use cutover_schema::ConsentStatus;
 use serde_json::{Value, json};
 
 fn membership(id: &str, status: &str) -> String {
@@ -21,12 +24,21 @@ fn membership(id: &str, status: &str) -> String {
 }
 
 #[test]
-fn no_mapping_makes_an_unsubscribed_or_cleaned_person_subscribed() {
+fn no_mapping_makes_an_unsubscribed_bounced_or_cleaned_person_subscribed() {
     let workspace = Workspace::new();
     let list = json!({ "source_platform": "old-esp", "source_id": "L1", "updated_at": "2026-01-01T00:00:00Z",
         "entity": { "list": { "name": "Newsletter" } } });
     workspace.write("in/lists.jsonl", format!("{list}\n"));
-    let statuses = ["unsubscribed", "cleaned", "pending", "subscribed", "non_subscribed", "suppressed"];
+    // Every status there is, by its name on the wire.
+    let statuses: Vec<String> = ConsentStatus::ALL
+        .iter()
+        .map(|status| serde_json::to_value(status).expect("a status").as_str().expect("a name").to_owned())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["subscribed", "pending", "non_subscribed", "unsubscribed", "bounced", "cleaned", "suppressed"],
+        "a new status needs a line in the value map below"
+    );
     let lines: Vec<String> = statuses.iter().map(|status| membership(status, status)).collect();
     workspace.write("in/memberships.jsonl", lines.join("\n") + "\n");
     let config = workspace.write(
@@ -35,14 +47,16 @@ fn no_mapping_makes_an_unsubscribed_or_cleaned_person_subscribed() {
          [destination]\nplugin = \"jsonl\"\nconfig = { folder = \"out\" }\n\
          [[streams]]\nsource = \"memberships\"\n\
          [streams.values.\"consent.email.status\"]\nunsubscribed = \"subscribed\"\ncleaned = \"subscribed\"\n\
-         pending = \"subscribed\"\nsuppressed = \"non_subscribed\"\n\
+         bounced = \"subscribed\"\npending = \"subscribed\"\nnon_subscribed = \"pending\"\nsuppressed = \"non_subscribed\"\n\
          [[streams]]\nsource = \"lists\"\n",
     );
     let report_path = workspace.path().join("report.json");
     let (output, stdout, stderr) =
         run(workspace.cutover().arg("migrate").arg(&config).arg("--report-json").arg(&report_path));
     assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
-    assert!(stderr.contains("The mapping would have raised consent; kept as read."), "{stderr}");
+    // Every status but subscribed was mapped upwards, and each was put back.
+    let put_back = stderr.lines().filter(|line| line.contains("The mapping would have raised consent; kept as read."));
+    assert_eq!(put_back.count(), statuses.len() - 1, "{stderr}");
     assert!(stdout.contains("consent (read → written)"), "{stdout}");
 
     let written = std::fs::read_to_string(workspace.path().join("out/memberships.jsonl")).expect("written");
@@ -63,7 +77,7 @@ fn no_mapping_makes_an_unsubscribed_or_cleaned_person_subscribed() {
             serde_json::from_str::<Value>(line).expect("JSON")["source_id"].as_str().unwrap_or_default().to_owned()
         })
         .collect();
-    let suppressions = ["unsubscribed", "cleaned", "suppressed"];
+    let suppressions = ["unsubscribed", "bounced", "cleaned", "suppressed"];
     let first_others = order.iter().position(|id| !suppressions.contains(&id.as_str())).unwrap_or(order.len());
     assert_eq!(first_others, suppressions.len(), "suppressions come first: {order:?}");
 

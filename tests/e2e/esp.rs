@@ -8,14 +8,18 @@
 //! faults on the way (1,500 members by default, `CUTOVER_E2E_ESP_MEMBERS`
 //! for more): lists, profiles, memberships and a year of email activity as
 //! Klaviyo events there, lists and memberships back (Mailchimp's API cannot
-//! take activity); every account balances, every bad address is a reject,
-//! and each person's consent on each list comes back as it was, short of
-//! Klaviyo's global opt-out.
+//! take activity); every account balances, the rejects are exactly the
+//! addresses the emulator seeded broken (known from the seeding, not from
+//! the validator under test), every activity item arrives on Klaviyo once or
+//! is a reject (counted exactly from the emulator's reports), no membership
+//! is missing on the way back unless a reject names it, and each person's
+//! consent on each list comes back as it was, short of Klaviyo's global
+//! opt-out.
 
 use cutover_e2e::{Workspace, run};
 use cutover_emulators::{Emulator, EmulatorConfig, FaultConfig, MailchimpState, Platform, RunningEmulator};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// An emulator served by a runtime of its own while the test runs `cutover`.
 pub struct Served {
@@ -33,8 +37,29 @@ pub fn serve(platform: Platform, config: EmulatorConfig) -> Served {
     Served { emulator, _runtime: runtime }
 }
 
+/// The members the emulator seeded with a broken address, as the source ids
+/// the mailchimp plugin gives them (`<list id>:<member id>`): known from the
+/// seeding, not from the validator under test.
+fn seeded_bad_members(state: &MailchimpState) -> BTreeSet<String> {
+    state.seeded_invalid_members().into_iter().map(|(list, member)| format!("{list}:{member}")).collect()
+}
+
+/// The source id of the record a reject holds: its `raw` is the canonical
+/// record (refused by the schema or the destination) or, for a member the
+/// mailchimp plugin refused itself, the API's member (`list_id`, `id`).
+pub fn rejected_source_id(reject: &Value) -> String {
+    let raw: Value = serde_json::from_str(reject["raw"].as_str().unwrap_or("{}")).unwrap_or_default();
+    if let Some(source_id) = raw["source_id"].as_str() {
+        return source_id.to_owned();
+    }
+    match (raw["list_id"].as_str(), raw["id"].as_str()) {
+        (Some(list), Some(member)) => format!("{list}:{member}"),
+        _ => panic!("a reject without its record: {reject}"),
+    }
+}
+
 /// The canonical consent a Mailchimp status is read as.
-fn canonical(status: &str) -> &'static str {
+pub fn canonical(status: &str) -> &'static str {
     match status {
         "subscribed" => "subscribed",
         "pending" => "pending",
@@ -109,27 +134,31 @@ fn mailchimp_members_keep_their_consent_through_429s_and_5xx() {
     let (listed, listed_out, listed_err) = run(workspace.cutover().args(["rejects", "list", "--json"]).arg(&config));
     assert!(listed.status.success(), "{listed_err}");
     let rejects: Vec<Value> = serde_json::from_str(&listed_out).expect("JSON");
-    let mut bad_addresses = 0;
+    let bad_members = seeded_bad_members(state);
     let mut statuses = BTreeMap::<String, usize>::new();
     for list in state.lists() {
         for member in state.members(&list.id) {
             let id = format!("{}:{}", list.id, member.id);
-            if cutover_schema::normalize::email(&member.email_address).is_err() {
-                bad_addresses += 1;
+            if bad_members.contains(&id) {
                 assert!(!archived.contains_key(&id), "a bad address was archived: {}", member.email_address);
                 continue;
             }
-            let consent: Value = serde_json::from_str(&archived[&id]).expect("consent as JSON");
+            let Some(consent) = archived.get(&id) else { panic!("{id} ({}) was not archived", member.email_address) };
+            let consent: Value = serde_json::from_str(consent).expect("consent as JSON");
             let status = member.status.as_str().to_owned();
             assert_eq!(consent["email"]["status"], canonical(&status), "{id} was {status}");
             *statuses.entry(status).or_default() += 1;
         }
     }
     assert_eq!(statuses.len(), 6, "every Mailchimp status is in the data: {statuses:?}");
-    assert!(bad_addresses >= member_count / 200, "about 1 % bad addresses: {bad_addresses}");
-    let member_rejects = rejects.iter().filter(|reject| reject["stream"] == "members").count();
-    assert_eq!(member_rejects, bad_addresses, "each bad address is a reject, nothing else is");
-    assert_eq!(members["rejected"].as_u64(), Some(bad_addresses as u64));
+    assert!(bad_members.len() >= member_count / 200, "about 1 % bad addresses: {}", bad_members.len());
+    // The rejects are exactly the members seeded with a broken address, each for that reason.
+    let member_rejects: Vec<&Value> = rejects.iter().filter(|reject| reject["stream"] == "members").collect();
+    assert!(member_rejects.iter().all(|reject| reject["code"] == "invalid_email"), "{member_rejects:?}");
+    let rejected: BTreeSet<String> = member_rejects.iter().map(|reject| rejected_source_id(reject)).collect();
+    assert_eq!(rejected, bad_members, "each bad address is a reject, nothing else is");
+    assert_eq!(member_rejects.len(), bad_members.len(), "each once");
+    assert_eq!(members["rejected"].as_u64(), Some(bad_members.len() as u64));
     assert!(
         stderr.contains("HTTP request will be retried."),
         "the faults were met and retried:\n{}",
@@ -225,13 +254,8 @@ fn mailchimp_to_klaviyo_and_back_never_raises_consent_through_429s_and_5xx() {
     );
     // Every bad address is a reject of its member, with its reason, and nothing else is.
     let from = source.emulator.mailchimp().expect("Mailchimp");
-    let bad_members = from
-        .lists()
-        .iter()
-        .flat_map(|list| from.members(&list.id))
-        .filter(|member| cutover_schema::normalize::email(&member.email_address).is_err())
-        .count();
-    assert!(bad_members >= members / 200, "about 1 % bad addresses: {bad_members}");
+    let bad_members = seeded_bad_members(from);
+    assert!(bad_members.len() >= members / 200, "about 1 % bad addresses: {}", bad_members.len());
     let stream = |report: &Value, name: &str| -> Value {
         report["streams"]
             .as_array()
@@ -241,27 +265,35 @@ fn mailchimp_to_klaviyo_and_back_never_raises_consent_through_429s_and_5xx() {
             .cloned()
             .unwrap_or_else(|| panic!("no stream {name} in {report}"))
     };
-    let (listed, listed_out, listed_err) =
-        run(workspace.cutover().args(["rejects", "list", "--json"]).arg(workspace.path().join("to-klaviyo.toml")));
-    assert!(listed.status.success(), "{listed_err}");
-    let rejects: Vec<Value> = serde_json::from_str(&listed_out).expect("JSON");
+    let rejects_of = |config: &str| -> Vec<Value> {
+        let (listed, listed_out, listed_err) =
+            run(workspace.cutover().args(["rejects", "list", "--json"]).arg(workspace.path().join(config)));
+        assert!(listed.status.success(), "{listed_err}");
+        serde_json::from_str(&listed_out).expect("JSON")
+    };
+    let rejects = rejects_of("to-klaviyo.toml");
     let member_rejects: Vec<&Value> = rejects.iter().filter(|reject| reject["stream"] == "members").collect();
     assert_eq!(stream(&there, "members")["rejected"].as_u64(), Some(member_rejects.len() as u64), "{there}");
     // Each bad address is a reject. So is a subscription of someone who opted
     // out on another list: Klaviyo's opt-out is the person's, and
     // subscribing would lift it.
-    let opted_out_somewhere: std::collections::BTreeSet<String> = from
+    let opted_out_somewhere: BTreeSet<String> = from
         .lists()
         .iter()
         .flat_map(|list| from.members(&list.id))
         .filter(|member| suppressed(member.status.as_str()))
         .map(|member| member.email_address.to_lowercase())
         .collect();
-    let mut invalid = 0;
+    let mut invalid = BTreeSet::new();
+    // Memberships that did not reach Klaviyo, by source id, and why.
+    let mut rejected_there = BTreeMap::<String, String>::new();
     for reject in &member_rejects {
         let raw: Value = serde_json::from_str(reject["raw"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let source_id = rejected_source_id(reject);
         match reject["code"].as_str() {
-            Some("invalid_email") => invalid += 1,
+            Some("invalid_email") => {
+                invalid.insert(source_id.clone());
+            }
             Some("suppressed_on_target") => {
                 // Rejected by the destination: the raw record is the canonical one.
                 let membership = &raw["entity"]["membership"];
@@ -271,22 +303,97 @@ fn mailchimp_to_klaviyo_and_back_never_raises_consent_through_429s_and_5xx() {
             }
             _ => panic!("an unexpected reject: {reject}"),
         }
+        let code = reject["code"].as_str().unwrap_or_default().to_owned();
+        assert!(rejected_there.insert(source_id, code).is_none(), "rejected twice: {reject}");
     }
-    assert_eq!(invalid, bad_members, "each bad address is a reject");
-    // A year of activity arrived: every event read is on Klaviyo or a reject with its reason.
+    assert_eq!(invalid, bad_members, "the bad addresses are rejects, exactly");
+    // Contacts too: the people with a bad address, and no one else.
+    let bad_addresses: BTreeSet<String> = from
+        .lists()
+        .iter()
+        .flat_map(|list| from.members(&list.id).into_iter().map(move |member| (list.id.clone(), member)))
+        .filter(|(list, member)| bad_members.contains(&format!("{list}:{}", member.id)))
+        .map(|(_, member)| member.email_address.to_lowercase())
+        .collect();
+    let contact_rejects: Vec<&Value> = rejects.iter().filter(|reject| reject["stream"] == "contacts").collect();
+    let rejected_addresses: BTreeSet<String> = contact_rejects
+        .iter()
+        .map(|reject| {
+            assert_eq!(reject["code"], "invalid_email", "{reject}");
+            let raw: Value = serde_json::from_str(reject["raw"].as_str().unwrap_or("{}")).unwrap_or_default();
+            // The canonical contact, or the API's member the plugin refused.
+            let email = raw["entity"]["contact"]["email"].as_str().or(raw["email_address"].as_str());
+            email.unwrap_or_else(|| panic!("a reject naming no address: {reject}")).to_lowercase()
+        })
+        .collect();
+    assert_eq!(rejected_addresses, bad_addresses, "the contacts with a bad address are rejects, exactly");
+    assert_eq!(contact_rejects.len(), bad_addresses.len(), "each person once");
+
+    // A year of activity, exactly: every item of the emulator's reports was
+    // read (a `sent` per recipient, then each bounce, open, click and
+    // unsubscribe), the bad addresses' items are rejects, and Klaviyo holds
+    // each of the others once, short of those a batch held twice (same
+    // person, metric and second), counted `unchanged`.
     let events = stream(&there, "email_activity");
-    let kept = klaviyo.emulator.klaviyo().expect("Klaviyo").event_count() as u64;
-    let read = events["read"].as_u64().unwrap_or(0);
-    assert!(read >= members as u64 * 10, "a year of activity: {events}");
+    let count = |field: &str| events[field].as_u64().unwrap_or(0);
+    let mut expected = BTreeMap::<String, u64>::new();
+    let mut expected_rejected = BTreeMap::<String, u64>::new();
+    for item in from.campaign_activity() {
+        let items =
+            1 + [item.bounced, item.opened, item.clicked, item.unsubscribed].into_iter().map(u64::from).sum::<u64>();
+        let recipient = format!("{}:{}", item.campaign_id, item.member_id);
+        if bad_members.contains(&format!("{}:{}", item.list_id, item.member_id)) {
+            *expected_rejected.entry(recipient).or_default() += items;
+        } else {
+            *expected.entry(recipient).or_default() += items;
+        }
+    }
+    let expected_read = expected.values().sum::<u64>() + expected_rejected.values().sum::<u64>();
+    assert!(expected_read >= members as u64 * 10, "a year of activity: {expected_read}");
+    assert_eq!(count("read"), expected_read, "every activity item read once: {events}");
+    assert_eq!(count("rejected"), expected_rejected.values().sum::<u64>(), "{events}");
+    // The ledger names each rejected item's recipient, as many times as they had items.
+    let mut rejected_items = BTreeMap::<String, u64>::new();
+    for reject in rejects.iter().filter(|reject| reject["stream"] == "email_activity") {
+        // Refused for its address, or for its contact, which was refused for it.
+        assert!(matches!(reject["code"].as_str(), Some("invalid_email" | "unresolved_reference")), "{reject}");
+        let source_id = rejected_source_id(reject);
+        let recipient = source_id.rsplit_once(':').map_or(source_id.as_str(), |(recipient, _)| recipient);
+        *rejected_items.entry(recipient.to_owned()).or_default() += 1;
+    }
+    assert_eq!(rejected_items, expected_rejected, "the rejected items are the bad addresses' items");
+    // Klaviyo's events, by recipient: each cutover id once, no recipient
+    // with an item more than read, and what is missing is what was `unchanged`.
+    let klaviyo_state = klaviyo.emulator.klaviyo().expect("Klaviyo");
+    let unique_ids = klaviyo_state.event_unique_ids();
+    assert_eq!(unique_ids.len(), klaviyo_state.event_count(), "Klaviyo was seeded empty: every event is written");
+    let distinct: BTreeSet<&String> = unique_ids.iter().collect();
+    assert_eq!(distinct.len(), unique_ids.len(), "an event stored twice");
+    let mut held = BTreeMap::<String, u64>::new();
+    for unique_id in &unique_ids {
+        // `mailchimp:<campaign>:<member>:<item>`
+        let recipient = unique_id
+            .strip_prefix("mailchimp:")
+            .and_then(|id| id.rsplit_once(':'))
+            .map(|(recipient, _)| recipient.to_owned())
+            .unwrap_or_else(|| panic!("an event cutover did not write: {unique_id}"));
+        *held.entry(recipient).or_default() += 1;
+    }
+    let mut missing = 0;
+    for (recipient, held) in &held {
+        let read = expected.get(recipient).copied().unwrap_or(0);
+        assert!(*held <= read, "{recipient}: Klaviyo holds {held} events, {read} were read");
+    }
+    for (recipient, read) in &expected {
+        missing += read - held.get(recipient).copied().unwrap_or(0);
+    }
+    assert_eq!(count("created"), unique_ids.len() as u64, "{events}");
     assert_eq!(
-        kept + events["rejected"].as_u64().unwrap_or(0),
-        read - events["unchanged"].as_u64().unwrap_or(0),
-        "{events}"
+        missing,
+        count("unchanged"),
+        "every item read and not on Klaviyo is a duplicate within its batch: {events}"
     );
-    assert_eq!(
-        rejects.iter().filter(|reject| reject["stream"] == "email_activity").count() as u64,
-        events["rejected"].as_u64().unwrap_or(0)
-    );
+    assert_eq!(count("updated") + count("skipped"), 0, "{events}");
 
     let back = migrate(
         &workspace,
@@ -304,37 +411,64 @@ fn mailchimp_to_klaviyo_and_back_never_raises_consent_through_429s_and_5xx() {
     assert!(back["streams"][1]["consent"].as_object().is_some_and(|counts| !counts.is_empty()), "{back}");
 
     // Every person with a valid address, on every list, made the round trip
-    // without being raised: a subscriber is still one, an opt-out is still an opt-out.
+    // without being raised: a subscriber is still one, an opt-out is still an
+    // opt-out; and none is missing unless a reject in a ledger names them.
     let to = target.emulator.mailchimp().expect("Mailchimp");
     let target_lists: BTreeMap<String, String> = to.lists().into_iter().map(|list| (list.name, list.id)).collect();
+    // The memberships the way back rejected, as (address, list name); their
+    // list is Klaviyo's (as read) or the target's (as written).
+    let list_names: BTreeMap<String, String> =
+        klaviyo_state.lists().into_iter().chain(to.lists().into_iter().map(|list| (list.id, list.name))).collect();
+    let mut rejected_back = BTreeSet::<(String, String)>::new();
+    for reject in rejects_of("back-to-mailchimp.toml") {
+        let raw: Value = serde_json::from_str(reject["raw"].as_str().unwrap_or("{}")).unwrap_or_default();
+        let membership = &raw["entity"]["membership"];
+        let (Some(email), Some(list)) = (membership["email"].as_str(), membership["list"]["source_id"].as_str()) else {
+            panic!("a reject on the way back that names no membership: {reject}")
+        };
+        let Some(list) = list_names.get(list) else { panic!("a reject naming an unknown list: {reject}") };
+        rejected_back.insert((email.to_lowercase(), list.clone()));
+    }
     // Klaviyo keeps consent per person and the plugin keeps a list's own
     // weaker status beside it; what holds across the trip, per person and
     // list: an opt-out anywhere is an opt-out everywhere (Klaviyo's
     // unsubscribe is global) and comes back as one on its own list; short of
     // that, each list comes back with its own canonical status.
-    let mut before = BTreeMap::<String, Vec<(String, &'static str)>>::new();
+    let mut before = BTreeMap::<String, Vec<(String, &'static str, String)>>::new();
     for list in from.lists() {
         for member in from.members(&list.id) {
-            if cutover_schema::normalize::email(&member.email_address).is_ok() {
-                before
-                    .entry(member.email_address.to_lowercase())
-                    .or_default()
-                    .push((list.name.clone(), member.status.as_str()));
+            let source_id = format!("{}:{}", list.id, member.id);
+            if !bad_members.contains(&source_id) {
+                before.entry(member.email_address.to_lowercase()).or_default().push((
+                    list.name.clone(),
+                    member.status.as_str(),
+                    source_id,
+                ));
             }
         }
     }
     let mut checked = BTreeMap::<String, usize>::new();
+    let mut named_by_a_reject = 0;
     for (email, lists) in &before {
         let after: Vec<(String, Option<String>)> = lists
             .iter()
-            .map(|(list, _)| {
+            .map(|(list, _, _)| {
                 let Some(target_list) = target_lists.get(list) else { panic!("list {list} did not arrive") };
                 (list.clone(), to.member(target_list, email).map(|member| member.status.as_str().to_owned()))
             })
             .collect();
-        let opted_out = lists.iter().any(|(_, status)| suppressed(status));
-        for ((_, status), (_, came_back)) in lists.iter().zip(&after) {
-            let came_back = came_back.as_deref().unwrap_or("missing");
+        let opted_out = lists.iter().any(|(_, status, _)| suppressed(status));
+        for ((list, status, source_id), (_, came_back)) in lists.iter().zip(&after) {
+            let Some(came_back) = came_back.as_deref() else {
+                let named = rejected_there.get(source_id).cloned().or_else(|| {
+                    rejected_back
+                        .contains(&(email.clone(), list.clone()))
+                        .then(|| "rejected on the way back".to_owned())
+                });
+                assert!(named.is_some(), "{email} ({source_id}) was {lists:?}, is missing, and no reject names it");
+                named_by_a_reject += 1;
+                continue;
+            };
             if suppressed(status) {
                 assert!(suppressed(came_back), "{email} was {lists:?}, came back {after:?}");
             } else if opted_out {
@@ -346,4 +480,5 @@ fn mailchimp_to_klaviyo_and_back_never_raises_consent_through_429s_and_5xx() {
         }
     }
     assert_eq!(checked.len(), 6, "every status made the trip: {checked:?}");
+    eprintln!("memberships missing on the way back, each named by a reject: {named_by_a_reject}");
 }

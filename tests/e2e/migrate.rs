@@ -35,8 +35,11 @@ fn a_migration_accounts_for_every_record_and_a_second_run_changes_nothing() {
     let first = report(&report_path);
     assert_eq!(first["streams"][0]["read"], 1234);
     assert_eq!(first["streams"][0]["created"], 1234);
-    let lines = std::fs::read_to_string(workspace.path().join("out/contacts.jsonl")).expect("output");
-    assert_eq!(lines.lines().count(), 1234);
+    let output_file = workspace.path().join("out/contacts.jsonl");
+    let after_first = std::fs::read_to_string(&output_file).expect("output");
+    assert_eq!(after_first.lines().count(), 1234);
+    let ids = source_ids(&after_first);
+    assert_eq!(ids.len(), 1234, "one line per record: no duplicate");
 
     let (output, stdout, stderr) =
         run(workspace.cutover().arg("migrate").arg(&config).arg("--report-json").arg(&report_path));
@@ -45,6 +48,22 @@ fn a_migration_accounts_for_every_record_and_a_second_run_changes_nothing() {
     assert_eq!(second["streams"][0]["unchanged"], 1234, "{second}");
     assert_eq!(second["streams"][0]["created"], 0, "{second}");
     assert_ne!(first["run_id"], second["run_id"]);
+    assert_eq!(second["resumed"], false, "the first run ended: the second starts afresh");
+    // Not only what the report says: the target, read back, is as the first run left it.
+    let after_second = std::fs::read_to_string(&output_file).expect("output");
+    assert_eq!(source_ids(&after_second), ids, "the same records, none twice");
+    assert!(after_second == after_first, "the second run changed the target file");
+}
+
+/// The source ids of a JSON Lines target, each once (a duplicate panics).
+fn source_ids(lines: &str) -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    for line in lines.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+        let id = record["source_id"].as_str().expect("a source id").to_owned();
+        assert!(ids.insert(id.clone()), "{id} is in the target twice");
+    }
+    ids
 }
 
 #[test]

@@ -98,3 +98,28 @@ fn inspect_shows_the_config_schema() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr.contains("no plugin named `no-such-plugin`"), "{stderr}");
 }
+
+#[test]
+fn a_plugin_that_speaks_another_schema_major_is_refused_at_load_with_one_clear_line() {
+    let workspace = Workspace::new();
+    workspace.copy_into(&plugin_library("cutover_plugin_jsonl"), "folder");
+    let future = workspace.copy_into(&plugin_library("cutover_fixture_schema_major"), "folder");
+
+    let (output, stdout, stderr) = run(workspace
+        .isolated_cutover()
+        .args(["plugins", "list", "--json", "--plugin-dir"])
+        .arg(workspace.path().join("folder")));
+
+    assert_eq!(output.status.code(), Some(0), "the other plugins still load:\n{stderr}");
+    let plugins: Vec<serde_json::Value> = serde_json::from_str(&stdout).expect("a JSON array");
+    let names: Vec<&str> = plugins.iter().filter_map(|plugin| plugin["name"].as_str()).collect();
+    assert_eq!(names, ["jsonl"], "the fixture is not listed:\n{stdout}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line for the refused file:\n{stderr}");
+    let line = lines[0];
+    assert!(line.starts_with(&format!("warning: skipped {}", future.display())), "{line}");
+    let host = cutover_schema::SCHEMA_VERSION;
+    let refusal = format!("it speaks canonical schema {}.0, this cutover speaks {host}", host.major + 1);
+    assert!(line.contains(&refusal), "{line}");
+    assert!(line.contains("help: rebuild the plugin against this cutover's SDK"), "{line}");
+}

@@ -19,6 +19,8 @@ const STEPS: &[Step] = &[
     ("build", || shell::run("build", shell::cargo()?.args(["build", "--workspace"]))),
     ("plugins", || plugins::build_and_install(false).map(drop)),
     ("test", || shell::run("test", shell::cargo()?.args(["nextest", "run", "--workspace", "--no-fail-fast"]))),
+    // nextest does not run doctests: the examples in the docs are run here.
+    ("doctest", || shell::run("doctest", shell::cargo()?.args(["test", "--workspace", "--doc"]))),
     ("doc", || {
         shell::run("doc", shell::cargo()?.env("RUSTDOCFLAGS", "-Dwarnings").args(["doc", "--workspace", "--no-deps"]))
     }),

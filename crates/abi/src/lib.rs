@@ -11,13 +11,16 @@
 //! Records cross in batches encoded by [`wire`]; metadata crosses as JSON
 //! ([`metadata`]). Two versions are checked at load: [`ABI_VERSION`] (the
 //! layout of the root module, checked by abi_stable) and the canonical-schema
-//! version the plugin declares in its metadata.
+//! version the plugin declares in its metadata. [`redact`] is what both
+//! sides mean by a redacted secret (the host names the secrets a plugin's log
+//! lines must not carry in [`metadata::LogSettings`]).
 #![warn(missing_docs)]
 
 pub mod client;
 pub mod error;
 pub mod ffi;
 pub mod metadata;
+pub mod redact;
 pub mod wire;
 
 pub use error::{ErrorCode, PluginError};

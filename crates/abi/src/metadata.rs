@@ -167,13 +167,31 @@ pub struct OpenContext {
     pub log: Option<LogSettings>,
 }
 
-/// The host's logging, for a plugin to log the same way.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The host's logging, for a plugin to log the same way. Its `Debug` leaves
+/// out the values of `redact`.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogSettings {
     /// A `tracing` filter, as given to `cutover --log`.
     pub filter: String,
     /// JSON lines rather than text.
     pub json: bool,
+    /// Values the plugin's log lines must not carry, in any of their
+    /// [`forms`](crate::redact::forms): the secrets the host resolved into
+    /// this instance's config (which the plugin holds already). The plugin
+    /// writes each line with them [redacted](crate::redact::Redactor), as
+    /// the host does its own. Empty from an older host.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redact: Vec<String>,
+}
+
+impl std::fmt::Debug for LogSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogSettings")
+            .field("filter", &self.filter)
+            .field("json", &self.json)
+            .field("redact", &format_args!("[{} values]", self.redact.len()))
+            .finish()
+    }
 }
 
 /// The answer to `check`: each thing verified, and whether it held.
@@ -210,4 +228,30 @@ pub struct StreamCount {
     /// How many records it holds, when the platform says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_settings_read_without_the_values_to_redact_and_never_show_them() {
+        // From an older host: no `redact`.
+        let old: OpenContext =
+            serde_json::from_str(r#"{"base_dir":".","log":{"filter":"debug","json":false}}"#).unwrap();
+        assert_eq!(old.log.as_ref().map(|log| log.redact.len()), Some(0));
+        let settings = LogSettings { filter: "trace".into(), json: true, redact: vec!["sk_live_1234".into()] };
+        let json = serde_json::to_string(&settings).unwrap();
+        assert_eq!(serde_json::from_str::<LogSettings>(&json).unwrap(), settings);
+        // A plugin built before the field reads the new document.
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct OlderLogSettings {
+            filter: String,
+            json: bool,
+        }
+        assert!(serde_json::from_str::<OlderLogSettings>(&json).is_ok(), "{json}");
+        assert!(!format!("{settings:?}").contains("sk_live"), "{settings:?}");
+        assert!(!format!("{:?}", OpenContext { base_dir: ".".into(), log: Some(settings) }).contains("sk_live"));
+    }
 }

@@ -1,12 +1,27 @@
-//! The checks, each recording a pass or a failure with what went wrong.
+//! The checks, each recording a pass or a failure with what went wrong, in
+//! the order a run makes them: what needs no data, the streams the plugin
+//! only reads (before anything is written), the streams it writes, the
+//! streams it writes and reads back, hostile input.
 
-use crate::{Kit, samples};
-use cutover_abi::metadata::PluginMetadata;
-use cutover_abi::wire::{ReadBatch, WriteResult};
+use crate::reads::{self, Expectation, plural};
+use crate::writes::{self, check_name};
+use crate::{DataSet, Kit};
+use cutover_abi::metadata::{PluginMetadata, StreamInfo};
 use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
-use cutover_schema::{Record, SCHEMA_VERSION};
-use std::collections::HashSet;
+use cutover_schema::SCHEMA_VERSION;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+
+/// The guarantee every readable stream holds to when it reads nothing.
+pub(crate) const EMPTY_IS_DECLARED: &str = "a stream that reads nothing is declared empty";
+/// The guarantee a source-only stream's test holds to.
+pub(crate) const DATA_SET_DECLARED: &str = "a stream the kit does not write declares its data set";
+/// The guarantee a whole read holds to.
+pub(crate) const READS_KNOWN_SET: &str = "reads give the known data set, each record once";
+/// The guarantee a resumed read holds to.
+pub(crate) const READS_RESUME: &str = "reads resume at their cursor";
+/// The guarantee the test's declarations hold to.
+const DECLARATIONS_NAME_STREAMS: &str = "declarations name streams the plugin has";
 
 /// What a conformance run found.
 #[derive(Debug, Default)]
@@ -17,6 +32,10 @@ pub struct Report {
     pub passed: Vec<String>,
     /// The checks that did not.
     pub failures: Vec<Failure>,
+    /// What the run skipped or took on the test's word, so it is visible:
+    /// fields declared not kept, streams declared empty, the data sets
+    /// declared for streams the kit does not write.
+    pub notes: Vec<String>,
 }
 
 /// One failed check.
@@ -40,12 +59,15 @@ impl fmt::Display for Report {
         for failure in &self.failures {
             writeln!(f, "  FAILED {}: {}", failure.check, failure.detail)?;
         }
+        for note in &self.notes {
+            writeln!(f, "  NOTE {note}")?;
+        }
         Ok(())
     }
 }
 
 impl Report {
-    fn record(&mut self, check: impl Into<String>, outcome: Result<(), String>) {
+    pub(crate) fn record(&mut self, check: impl Into<String>, outcome: Result<(), String>) {
         match outcome {
             Ok(()) => self.passed.push(check.into()),
             Err(detail) => self.failures.push(Failure { check: check.into(), detail }),
@@ -53,12 +75,12 @@ impl Report {
     }
 }
 
-fn describe_error(error: &PluginError) -> String {
+pub(crate) fn describe_error(error: &PluginError) -> String {
     format!("{} error: {}", error.code, error.message)
 }
 
 impl Kit {
-    fn open(&self, config: &str) -> Result<cutover_abi::ffi::Handle, PluginError> {
+    pub(crate) fn open(&self, config: &str) -> Result<cutover_abi::ffi::Handle, PluginError> {
         self.client.open(config, &cutover_abi::metadata::OpenContext { base_dir: ".".into(), log: None })
     }
 }
@@ -75,24 +97,145 @@ pub(crate) fn run(kit: &Kit) -> Report {
     report.plugin = metadata.name.clone();
     report.record("metadata is valid", metadata_is_valid(&metadata));
     report.record("bad config is refused with a clear error", bad_config_is_refused(kit, &metadata));
-    for stream in metadata.streams.iter().filter(|stream| stream.direction.can_write()) {
-        let records = samples::records(stream.entity, 3 * kit.batch_size as usize + 2, &kit.email_domain);
-        report.record(
-            format!("stream `{}`: the same batch twice creates nothing twice", stream.name),
-            writes_are_idempotent(kit, &metadata, &stream.name, records),
-        );
+    if !kit.data_sets.is_empty() || !kit.leeway.is_empty() {
+        report.record(DECLARATIONS_NAME_STREAMS, declarations_name_streams(kit, &metadata));
     }
-    for stream in metadata.streams.iter().filter(|stream| stream.direction.can_read()) {
-        report.record(
-            format!("stream `{}`: reads resumed from every cursor agree, no gap, no duplicate", stream.name),
-            reads_resume_exactly(kit, &stream.name),
-        );
+    // What the test declared is what the platform holds before the kit
+    // writes: the streams only read are read first.
+    for stream in metadata.streams.iter().filter(|stream| stream.direction.can_read() && !stream.direction.can_write())
+    {
+        let declared = kit.data_sets.get(&stream.name).map(declared);
+        if declared.is_none() {
+            report.record(
+                check_name(&stream.name, DATA_SET_DECLARED),
+                Err(format!(
+                    "the plugin only reads stream `{0}`, so the kit cannot tell a right read from a wrong one: \
+                     declare what it holds here with Kit::source_ids(\"{0}\", ids) (exactly these source ids), \
+                     Kit::source_includes(\"{0}\", ids) (these among others), Kit::source_count(\"{0}\", n) or \
+                     Kit::empty_stream(\"{0}\")",
+                    stream.name
+                )),
+            );
+        }
+        check_reads(kit, stream, declared, &mut report);
+    }
+    let mut written = BTreeMap::new();
+    for stream in metadata.streams.iter().filter(|stream| stream.direction.can_write()) {
+        if let Some(expectation) = writes::check_stream(kit, &metadata, stream, &mut report) {
+            written.insert(stream.name.clone(), expectation);
+        }
+    }
+    for stream in metadata.streams.iter().filter(|stream| stream.direction.can_read() && stream.direction.can_write()) {
+        let mut expectation = written.remove(&stream.name).unwrap_or_default();
+        expectation.others_allowed = true;
+        if let Some(data_set) = kit.data_sets.get(&stream.name) {
+            let declared = declared(data_set);
+            expectation.required.extend(declared.required);
+            expectation.others_allowed = declared.others_allowed;
+            expectation.count = declared.count;
+            expectation.origin = format!("{} and {}", expectation.origin, declared.origin);
+        }
+        if expectation.origin.is_empty() {
+            expectation.origin = "the records the kit wrote".into();
+        }
+        check_reads(kit, stream, Some(expectation), &mut report);
     }
     report.record(
         "hostile input comes back as errors with context, never a panic",
         hostile_input_is_refused(kit, &metadata),
     );
     report
+}
+
+/// What a declaration says a stream must read.
+fn declared(data_set: &DataSet) -> Expectation {
+    let mut expectation = Expectation::default();
+    let mut origins = Vec::new();
+    if let Some(ids) = &data_set.exact {
+        expectation.required.extend(ids.iter().cloned());
+        expectation.others_allowed = false;
+        origins.push(format!("the {} declared with Kit::source_ids", plural(ids.len(), "id")));
+    }
+    if !data_set.includes.is_empty() {
+        expectation.required.extend(data_set.includes.iter().cloned());
+        origins.push(format!("the {} declared with Kit::source_includes", plural(data_set.includes.len(), "id")));
+    }
+    if let Some(count) = data_set.count {
+        expectation.count = Some(count);
+        origins.push(format!("the {} declared with Kit::source_count", plural(count, "record")));
+    }
+    if data_set.empty {
+        expectation.others_allowed = false;
+        expectation.count = Some(0);
+        origins.push("nothing, declared with Kit::empty_stream".into());
+    }
+    expectation.origin = origins.join(" and ");
+    expectation
+}
+
+/// The read checks of one stream, against `expected` if known.
+fn check_reads(kit: &Kit, stream: &StreamInfo, expected: Option<Expectation>, report: &mut Report) {
+    let name = stream.name.as_str();
+    let declared_empty = kit.data_sets.get(name).is_some_and(|data_set| data_set.empty);
+    if let Some(expected) = expected.as_ref().filter(|_| !stream.direction.can_write()) {
+        report.notes.push(format!("stream `{name}`: read against {}", expected.origin));
+    }
+    let outcome = match reads::check_stream(kit, name, &expected.clone().unwrap_or_default()) {
+        Ok(outcome) => outcome,
+        Err(problem) => {
+            report.record(check_name(name, READS_RESUME), Err(format!("a whole read failed: {problem}")));
+            return;
+        }
+    };
+    if outcome.any_records {
+        report.record(check_name(name, EMPTY_IS_DECLARED), Ok(()));
+    } else if declared_empty {
+        report.record(check_name(name, EMPTY_IS_DECLARED), Ok(()));
+        report.notes.push(format!("stream `{name}`: declared empty (Kit::empty_stream), and read nothing"));
+    } else {
+        let why = if stream.direction.can_write() {
+            format!("the kit wrote to it, yet stream `{name}` reads no record")
+        } else {
+            format!("stream `{name}` reads no record")
+        };
+        report.record(
+            check_name(name, EMPTY_IS_DECLARED),
+            Err(format!(
+                "{why}: a read that gives nothing proves nothing; if it holds nothing here, say so with \
+                 Kit::empty_stream(\"{name}\"), else give it data (a config, a seeded emulator)"
+            )),
+        );
+    }
+    if expected.is_some() {
+        report.record(check_name(name, READS_KNOWN_SET), outcome.data_set);
+    }
+    report.record(check_name(name, READS_RESUME), outcome.resume);
+}
+
+/// Every stream a declaration names exists, and data sets are declared for
+/// streams the plugin reads.
+fn declarations_name_streams(kit: &Kit, metadata: &PluginMetadata) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let find = |name: &str| metadata.streams.iter().find(|stream| stream.name == name);
+    for name in kit.data_sets.keys() {
+        match find(name) {
+            None => {
+                problems.push(format!("a data set is declared for stream `{name}`, which the plugin does not have"))
+            }
+            Some(stream) if !stream.direction.can_read() => {
+                problems.push(format!("a data set is declared for stream `{name}`, which the plugin does not read"))
+            }
+            Some(_) => {}
+        }
+    }
+    for name in kit.leeway.keys() {
+        if find(name).is_none() {
+            problems.push(format!(
+                "fields not kept or rewritten are declared for stream `{name}`, which the plugin does not have"
+            ));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }
 
 fn metadata_is_valid(metadata: &PluginMetadata) -> Result<(), String> {
@@ -144,201 +287,6 @@ fn bad_config_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), Str
         }
         Err(_) => Ok(()),
     }
-}
-
-fn writes_are_idempotent(
-    kit: &Kit,
-    metadata: &PluginMetadata,
-    stream: &str,
-    mut records: Vec<Record>,
-) -> Result<(), String> {
-    let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
-    let outcome = (|| {
-        write_referenced_records(kit, handle, metadata, &mut records)?;
-        let records = records.as_slice();
-        let first = kit
-            .client
-            .write(handle, stream, records)
-            .map_err(|error| format!("first write: {}", describe_error(&error)))?;
-        let echoed: Vec<&str> = first.iter().map(|outcome| outcome.source_id.as_str()).collect();
-        let sent: Vec<&str> = records.iter().map(|record| record.source_id.as_str()).collect();
-        if echoed != sent {
-            return Err(format!("outcomes are not one per record in order: sent {sent:?}, got {echoed:?}"));
-        }
-        if let Some(rejected) = first.iter().find(|outcome| matches!(outcome.result, WriteResult::Rejected { .. })) {
-            return Err(format!("a valid sample record was rejected: {rejected:?}"));
-        }
-        // The second time through `stage` and `write_staged`, the way the host
-        // writes, so both paths are held to the same rule.
-        let payload = cutover_abi::wire::encode(records).map_err(|error| format!("encode: {error}"))?;
-        let second = kit
-            .client
-            .stage(handle, &payload)
-            .and_then(|token| kit.client.write_staged(handle, stream, token))
-            .map_err(|error| format!("second write (staged): {}", describe_error(&error)))?;
-        let created_again: Vec<&str> = second
-            .iter()
-            .filter(|outcome| matches!(outcome.result, WriteResult::Created { .. }))
-            .map(|outcome| outcome.source_id.as_str())
-            .collect();
-        if !created_again.is_empty() {
-            return Err(format!("the second write created again: {created_again:?}"));
-        }
-        Ok(())
-    })();
-    let closed = kit.client.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
-    outcome.and(closed)
-}
-
-/// Writes first the sample records that `records` reference in the plugin's
-/// other destination streams, and points the references at their target ids,
-/// as the host does through its id map: a platform that checks references
-/// (a subscription's list must exist) then sees real ones. References to
-/// kinds the plugin does not write, or to the stream's own kind, are left.
-fn write_referenced_records(
-    kit: &Kit,
-    handle: cutover_abi::ffi::Handle,
-    metadata: &PluginMetadata,
-    records: &mut [Record],
-) -> Result<(), String> {
-    let own: HashSet<_> = records.iter().map(|record| record.entity.kind()).collect();
-    let kinds: std::collections::BTreeSet<_> = records
-        .iter()
-        .flat_map(|record| record.entity.references())
-        .map(|(_, reference)| reference.entity)
-        .filter(|kind| !own.contains(kind))
-        .collect();
-    for kind in kinds {
-        let Some(target) = metadata.streams.iter().find(|stream| stream.entity == kind && stream.direction.can_write())
-        else {
-            continue;
-        };
-        let referenced = samples::records(kind, records.len(), &kit.email_domain);
-        let outcomes = kit
-            .client
-            .write(handle, &target.name, &referenced)
-            .map_err(|error| format!("writing the `{}` records referenced: {}", target.name, describe_error(&error)))?;
-        let targets: std::collections::HashMap<_, _> = outcomes
-            .into_iter()
-            .filter_map(|outcome| match outcome.result {
-                WriteResult::Created { target_id }
-                | WriteResult::Updated { target_id }
-                | WriteResult::Unchanged { target_id } => Some((outcome.source_id, target_id)),
-                WriteResult::Rejected { .. } => None,
-            })
-            .collect();
-        for record in records.iter_mut() {
-            for (_, reference) in record.entity.references_mut() {
-                if reference.entity == kind
-                    && let Some(target_id) = targets.get(&reference.source_id)
-                {
-                    reference.source_id = target_id.clone();
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Everything a read gives: its records in order, and its rejects (by
-/// location) in order. How the two interleave is not observable: a batch
-/// holds them apart, and the host commits a batch whole.
-#[derive(Debug, Default, PartialEq)]
-struct Items {
-    records: Vec<Record>,
-    rejects: Vec<String>,
-}
-
-impl Items {
-    fn len(&self) -> usize {
-        self.records.len() + self.rejects.len()
-    }
-
-    /// What follows the first `records` records and `rejects` rejects.
-    fn after(&self, (records, rejects): Position) -> Items {
-        Items {
-            records: self.records.get(records..).unwrap_or_default().to_vec(),
-            rejects: self.rejects.get(rejects..).unwrap_or_default().to_vec(),
-        }
-    }
-}
-
-/// Records and rejects read before a cursor.
-type Position = (usize, usize);
-
-/// A cursor seen during a read, with what came before it.
-type ResumePoint = (Position, String);
-
-fn read_all(
-    kit: &Kit,
-    stream: &str,
-    from: Option<String>,
-    batch_size: u32,
-) -> Result<(Items, Vec<ResumePoint>), String> {
-    let handle = kit.open(&kit.config).map_err(|error| format!("open: {}", describe_error(&error)))?;
-    let mut items = Items::default();
-    let mut cursors = Vec::new();
-    let mut cursor = from;
-    let outcome = loop {
-        let batch: ReadBatch = match kit.client.read(handle, stream, cursor.as_deref(), batch_size) {
-            Ok(batch) => batch,
-            Err(error) => break Err(format!("read after cursor {cursor:?}: {}", describe_error(&error))),
-        };
-        let size = batch.records.len() + batch.rejects.len();
-        if size > batch_size as usize {
-            break Err(format!("asked for {batch_size} items, got {size}"));
-        }
-        items.records.extend(batch.records);
-        items.rejects.extend(batch.rejects.into_iter().map(|reject| reject.location));
-        if batch.done {
-            break Ok(());
-        }
-        if size == 0 && batch.next_cursor == cursor {
-            break Err(format!("an empty batch that is not done left the cursor at {cursor:?}: the read would loop"));
-        }
-        cursor = batch.next_cursor;
-        if let Some(position) = &cursor {
-            cursors.push(((items.records.len(), items.rejects.len()), position.clone()));
-        }
-        if items.len() > 10_000_000 {
-            break Err("more than 10,000,000 items without `done`".into());
-        }
-    };
-    let closed = kit.client.close(handle).map_err(|error| format!("close: {}", describe_error(&error)));
-    outcome.and(closed)?;
-    Ok((items, cursors))
-}
-
-fn reads_resume_exactly(kit: &Kit, stream: &str) -> Result<(), String> {
-    let (whole, _) = read_all(kit, stream, None, 10_000)?;
-    let (batched, cursors) = read_all(kit, stream, None, kit.batch_size)?;
-    if batched != whole {
-        return Err(format!("read in batches of {} differs from one large read", kit.batch_size));
-    }
-    let mut ids = HashSet::new();
-    for record in &whole.records {
-        if !ids.insert((&record.source_platform, record.entity.kind(), &record.source_id)) {
-            return Err(format!("source id `{}` is read twice", record.source_id));
-        }
-    }
-    let step = cursors.len().div_ceil(kit.max_resume_points).max(1);
-    for (position, cursor) in cursors.iter().step_by(step) {
-        let (rest, _) = read_all(kit, stream, Some(cursor.clone()), kit.batch_size)?;
-        let expected = whole.after(*position);
-        if rest != expected {
-            return Err(format!(
-                "a read resumed from cursor `{cursor}` gives {} records and {} rejects, expected the {} and {} after \
-                 record {} and reject {}",
-                rest.records.len(),
-                rest.rejects.len(),
-                expected.records.len(),
-                expected.rejects.len(),
-                position.0,
-                position.1
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn hostile_input_is_refused(kit: &Kit, metadata: &PluginMetadata) -> Result<(), String> {

@@ -77,7 +77,9 @@ pub struct EmulatorConfig {
     /// Replaces Klaviyo's documented per-endpoint tiers with one rate;
     /// `None` keeps the documented tiers.
     pub klaviyo_rate_limit: Option<KlaviyoRateLimit>,
-    /// Faults active from the start; change them later with
+    /// Faults active from the start, the hostile answers among them (a huge
+    /// streamed body, an absurd `Retry-After`, paging that never ends); change
+    /// them later with
     /// [`RunningEmulator::set_faults`](crate::RunningEmulator::set_faults) or
     /// `POST /__emulator/faults`.
     pub faults: FaultConfig,

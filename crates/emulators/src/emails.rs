@@ -59,6 +59,10 @@ pub(crate) struct Person {
     pub(crate) first_name: &'static str,
     pub(crate) last_name: &'static str,
     pub(crate) email: String,
+    /// Whether `email` was made broken on purpose (one of the kinds
+    /// [`invalid_address`] makes), so tests can know which members are bad
+    /// without asking a validator.
+    pub(crate) invalid: bool,
 }
 
 /// Person `index` of a seeded population; addresses are unique by index and
@@ -68,7 +72,8 @@ pub(crate) fn person(rng: &mut impl Rng, index: usize, invalid_fraction: f64) ->
     let last_name = LAST_NAMES.choose(rng).copied().unwrap_or("Brown");
     let domain = DOMAINS.choose(rng).copied().unwrap_or("gmail.com");
     let local = format!("{}.{}{index}", ascii(first_name), ascii(last_name));
-    let email = if invalid_fraction > 0.0 && rng.random_bool(invalid_fraction.min(1.0)) {
+    let invalid = invalid_fraction > 0.0 && rng.random_bool(invalid_fraction.min(1.0));
+    let email = if invalid {
         invalid_address(&local, domain, index)
     } else if rng.random_bool(0.05) {
         let mut capitalised = format!("{local}@{domain}");
@@ -77,7 +82,7 @@ pub(crate) fn person(rng: &mut impl Rng, index: usize, invalid_fraction: f64) ->
     } else {
         format!("{local}@{domain}")
     };
-    Person { first_name, last_name, email }
+    Person { first_name, last_name, email, invalid }
 }
 
 /// The kinds of broken address found in old imports; all fail
@@ -189,6 +194,7 @@ mod tests {
         let mut rng = Pcg64::seed_from_u64(3);
         let people: Vec<Person> = (0..2000).map(|index| person(&mut rng, index, 0.01)).collect();
         let valid = people.iter().filter(|p| is_valid_email(&p.email)).count();
+        assert!(people.iter().all(|p| p.invalid != is_valid_email(&p.email)), "`invalid` says which are broken");
         assert!((1940..2000).contains(&valid), "{valid}");
         let mut addresses: Vec<String> = people.iter().map(|p| p.email.to_lowercase()).collect();
         addresses.sort();

@@ -36,6 +36,28 @@ pub struct FaultConfig {
     /// position in a cursor walk) fails once with a 500 for each collection
     /// path; the retry of the same page succeeds.
     pub fail_page_once: Option<u64>,
+    /// A hostile server's huge answer: every request to a platform route is
+    /// answered 200 with a body of this many bytes (JSON-shaped:
+    /// `{"filler":"xxx…"}`), streamed in 64 KiB chunks with no
+    /// `Content-Length`, so neither side holds it whole. Taken before
+    /// `paging_loop` and the faults above, after `retry_after_secs`.
+    pub huge_body_bytes: Option<u64>,
+    /// An absurd wait: every request to a platform route is answered with the
+    /// platform's 429 and `Retry-After: <this many seconds>` (any `u64`, e.g.
+    /// `18446744073709551615`). Taken before every other fault.
+    pub retry_after_secs: Option<u64>,
+    /// Paging that never ends. Klaviyo: a collection's `links.next` goes
+    /// round in a circle, the first page (A) pointing at the second (B) and
+    /// B back at A. Mailchimp (offset paging cannot loop): every page is the
+    /// first page, full of the same items, and `total_items` claims far more
+    /// than exist ([`FaultConfig::ENDLESS_TOTAL_ITEMS`]).
+    pub paging_loop: bool,
+}
+
+impl FaultConfig {
+    /// The `total_items` a Mailchimp collection claims under
+    /// [`FaultConfig::paging_loop`]: a trillion.
+    pub const ENDLESS_TOTAL_ITEMS: u64 = 1_000_000_000_000;
 }
 
 /// A fault chosen for one request, answered in the platform's error shape.
@@ -46,6 +68,22 @@ pub(crate) enum Injected {
     /// Answer 500 (or 503 for every other injected server error).
     ServerError { status: u16 },
 }
+
+/// A hostile answer chosen for one request ([`FaultConfig::retry_after_secs`]
+/// and [`FaultConfig::huge_body_bytes`]), given before any other fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hostile {
+    /// The platform's 429 with `Retry-After` of this many seconds.
+    RetryAfter(u64),
+    /// A 200 whose streamed body is this many bytes.
+    HugeBody(u64),
+}
+
+/// Marks a request to answer under [`FaultConfig::paging_loop`]: the
+/// network layer puts it in the request's extensions, the platform's routes
+/// rewrite their next-page information when they find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PagingLoop;
 
 /// The faults in force and the state their decisions need.
 #[derive(Debug)]
@@ -98,6 +136,21 @@ impl Faults {
     pub(crate) fn latency(&self) -> Option<Duration> {
         let millis = lock(&self.inner).config.latency_ms;
         (millis > 0).then(|| Duration::from_millis(millis))
+    }
+
+    /// The hostile answer to give instead of handling the request, if any.
+    pub(crate) fn hostile(&self) -> Option<Hostile> {
+        let runtime = lock(&self.inner);
+        match (runtime.config.retry_after_secs, runtime.config.huge_body_bytes) {
+            (Some(seconds), _) => Some(Hostile::RetryAfter(seconds)),
+            (None, Some(bytes)) => Some(Hostile::HugeBody(bytes)),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether next-page information goes round ([`FaultConfig::paging_loop`]).
+    pub(crate) fn paging_loop(&self) -> bool {
+        lock(&self.inner).config.paging_loop
     }
 
     /// The fault to answer with instead of handling the request, if any.
@@ -163,5 +216,25 @@ mod tests {
         assert_eq!(faults.inject(Some(("/a", 2))), Some(Injected::ServerError { status: 500 }));
         assert_eq!(faults.inject(Some(("/a", 2))), None);
         assert_eq!(faults.inject(Some(("/b", 2))), Some(Injected::ServerError { status: 500 }));
+    }
+
+    #[test]
+    fn an_absurd_wait_comes_before_a_huge_body() {
+        let faults = Faults::new(1, FaultConfig { huge_body_bytes: Some(10), ..FaultConfig::default() });
+        assert_eq!(faults.hostile(), Some(Hostile::HugeBody(10)));
+        faults.set(FaultConfig {
+            huge_body_bytes: Some(10),
+            retry_after_secs: Some(u64::MAX),
+            ..FaultConfig::default()
+        });
+        assert_eq!(faults.hostile(), Some(Hostile::RetryAfter(u64::MAX)));
+        faults.set(FaultConfig::default());
+        assert_eq!((faults.hostile(), faults.paging_loop()), (None, false));
+    }
+
+    #[test]
+    fn the_new_knobs_default_when_left_out() {
+        let config: FaultConfig = serde_json::from_str(r#"{"paging_loop": true}"#).expect("a fault config");
+        assert_eq!(config, FaultConfig { paging_loop: true, ..FaultConfig::default() });
     }
 }

@@ -6,22 +6,27 @@
 //! service error: hyper then closes the socket without writing a response,
 //! which is the fault a client must survive.
 
+use std::convert::Infallible;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::Uri;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use hyper::body::{Frame, SizeHint};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
-use crate::faults::{Faults, Injected};
+use crate::faults::{Faults, Hostile, Injected, PagingLoop};
 use crate::ratelimit::ConcurrencyLimit;
 use crate::{EmulatorConfig, Error, FaultConfig, KlaviyoState, MailchimpState, Platform};
 use crate::{klaviyo, mailchimp};
@@ -250,7 +255,7 @@ fn is_control(uri: &Uri) -> bool {
 
 /// Latency, the connection cap and the injected answers, before the
 /// platform's own auth and rate limits.
-async fn request_faults(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+async fn request_faults(State(shared): State<Arc<Shared>>, mut request: Request, next: Next) -> Response {
     if is_control(request.uri()) {
         return next.run(request).await;
     }
@@ -262,6 +267,23 @@ async fn request_faults(State(shared): State<Arc<Shared>>, request: Request, nex
     };
     if let Some(latency) = shared.faults.latency() {
         tokio::time::sleep(latency).await;
+    }
+    match shared.faults.hostile() {
+        Some(Hostile::RetryAfter(seconds)) => {
+            return match shared.platform {
+                Platform::Mailchimp => {
+                    let mut response = mailchimp::too_many_connections();
+                    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                    response
+                }
+                Platform::Klaviyo => klaviyo::throttled(seconds),
+            };
+        }
+        Some(Hostile::HugeBody(bytes)) => return huge_body(bytes),
+        None => {}
+    }
+    if shared.faults.paging_loop() {
+        request.extensions_mut().insert(PagingLoop);
     }
     let path = request.uri().path().to_owned();
     let page = match shared.platform {
@@ -278,6 +300,76 @@ async fn request_faults(State(shared): State<Arc<Shared>>, request: Request, nex
             Platform::Mailchimp => mailchimp::server_error(status),
             Platform::Klaviyo => klaviyo::server_error(status),
         },
+    }
+}
+
+/// A 200 whose body is `bytes` long, streamed with no `Content-Length`.
+fn huge_body(bytes: u64) -> Response {
+    let mut response = axum::body::Body::new(HugeBody::new(bytes)).into_response();
+    *response.status_mut() = StatusCode::OK;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// Bytes of one chunk of a [`HugeBody`].
+const CHUNK: usize = 64 * 1024;
+/// What a [`HugeBody`] is made of, shared by every chunk (never copied).
+static FILLER: [u8; CHUNK] = [b'x'; CHUNK];
+
+/// `{"filler":"xxx…"}`, exactly `len` bytes long (only `x`s when shorter
+/// than the braces), produced a chunk at a time as the client reads.
+#[derive(Debug)]
+struct HugeBody {
+    head: &'static [u8],
+    filler_left: u64,
+    tail: &'static [u8],
+}
+
+impl HugeBody {
+    const HEAD: &'static [u8] = br#"{"filler":""#;
+    const TAIL: &'static [u8] = br#""}"#;
+
+    fn new(len: u64) -> HugeBody {
+        let braces = (HugeBody::HEAD.len() + HugeBody::TAIL.len()) as u64;
+        if len < braces {
+            HugeBody { head: &[], filler_left: len, tail: &[] }
+        } else {
+            HugeBody { head: HugeBody::HEAD, filler_left: len - braces, tail: HugeBody::TAIL }
+        }
+    }
+
+    fn left(&self) -> u64 {
+        self.head.len() as u64 + self.filler_left + self.tail.len() as u64
+    }
+}
+
+impl hyper::body::Body for HugeBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let chunk = if !self.head.is_empty() {
+            Bytes::from_static(std::mem::take(&mut self.head))
+        } else if self.filler_left > 0 {
+            let len = usize::try_from(self.filler_left).map_or(CHUNK, |left| left.min(CHUNK));
+            self.filler_left -= len as u64;
+            Bytes::from_static(&FILLER[..len])
+        } else if !self.tail.is_empty() {
+            Bytes::from_static(std::mem::take(&mut self.tail))
+        } else {
+            return Poll::Ready(None);
+        };
+        Poll::Ready(Some(Ok(Frame::data(chunk))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left() == 0
+    }
+
+    /// Unknown, so the answer is chunked: a client cannot refuse it from
+    /// its headers and must count what it reads.
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
     }
 }
 

@@ -62,9 +62,19 @@ enum Position {
     /// The first page is next.
     Start,
     /// The page at this offset is next.
-    Offset { offset: u64 },
+    Offset {
+        offset: u64,
+        /// The hash of the page before, for the repeat check.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        previous: u64,
+    },
     /// This 1-based page is next.
-    Number { number: u64 },
+    Number {
+        number: u64,
+        /// The hash of the page before, for the repeat check.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        previous: u64,
+    },
     /// This URL is the next page.
     Link {
         url: String,
@@ -115,6 +125,10 @@ impl Trail {
             Trail { pages, since, ..*self }
         })
     }
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// FNV-1a: a stable 64-bit hash (the same in every process), for links.
@@ -176,8 +190,8 @@ impl Paginator {
     fn pages_read(&self) -> u64 {
         match &self.position {
             Position::Start => 0,
-            Position::Offset { offset } => offset.div_ceil(u64::from(self.page_size)),
-            Position::Number { number } => number.saturating_sub(1),
+            Position::Offset { offset, .. } => offset.div_ceil(u64::from(self.page_size)),
+            Position::Number { number, .. } => number.saturating_sub(1),
             Position::Link { trail, .. } => trail.pages,
             Position::Done => 0,
         }
@@ -235,7 +249,7 @@ impl Paginator {
         let fits = match (&position, &self.style) {
             (Position::Start | Position::Done, _) => true,
             (Position::Offset { .. }, PageStyle::Offset { .. }) => true,
-            (Position::Number { number }, PageStyle::PageNumber { .. }) => *number >= 1,
+            (Position::Number { number, .. }, PageStyle::PageNumber { .. }) => *number >= 1,
             (Position::Link { .. }, PageStyle::NextLink { .. } | PageStyle::LinkHeader { .. }) => true,
             _ => false,
         };
@@ -264,13 +278,13 @@ impl Paginator {
             (Position::Start, PageStyle::Offset { offset_param, count_param, .. }) => {
                 self.request.clone().query(offset_param.as_str(), 0).query(count_param.as_str(), &size)
             }
-            (Position::Offset { offset }, PageStyle::Offset { offset_param, count_param, .. }) => {
+            (Position::Offset { offset, .. }, PageStyle::Offset { offset_param, count_param, .. }) => {
                 self.request.clone().query(offset_param.as_str(), offset).query(count_param.as_str(), &size)
             }
             (Position::Start, PageStyle::PageNumber { page_param, count_param, .. }) => {
                 self.request.clone().query(page_param.as_str(), 1).query(count_param.as_str(), &size)
             }
-            (Position::Number { number }, PageStyle::PageNumber { page_param, count_param, .. }) => {
+            (Position::Number { number, .. }, PageStyle::PageNumber { page_param, count_param, .. }) => {
                 self.request.clone().query(page_param.as_str(), number).query(count_param.as_str(), &size)
             }
             (Position::Start, PageStyle::NextLink { size_param, .. } | PageStyle::LinkHeader { size_param }) => {
@@ -293,6 +307,13 @@ impl Paginator {
         }
         let response = client.send(request).await?;
         let body: Value = response.json()?;
+        // A server that ignores the offset or page number answers the same
+        // page for ever; its total may promise more for ever too.
+        let page_hash = fnv1a(response.body()).max(1);
+        let repeated = match &self.position {
+            Position::Offset { previous, .. } | Position::Number { previous, .. } => *previous == page_hash,
+            _ => false,
+        };
         let items = match body.pointer(&self.items_pointer) {
             Some(Value::Array(items)) => items.clone(),
             // Mailman leaves `entries` out of an empty page.
@@ -311,15 +332,27 @@ impl Paginator {
         // total: Mailchimp caps `count` at 1000 whatever was asked.
         let last =
             |reached: u64| items.is_empty() || total.map_or(read < u64::from(self.page_size), |total| reached >= total);
+        if repeated && !items.is_empty() {
+            return Err(self.endless(
+                response.path().to_owned(),
+                pages + 1,
+                "a page came back the same as the one before",
+            ));
+        }
+        let previous = page_hash;
         self.position = match (&self.position, &self.style) {
-            (Position::Start, PageStyle::Offset { .. }) => next_or_done(last(read), Position::Offset { offset: read }),
-            (Position::Offset { offset }, PageStyle::Offset { .. }) => {
-                next_or_done(last(offset + read), Position::Offset { offset: offset + read })
+            (Position::Start, PageStyle::Offset { .. }) => {
+                next_or_done(last(read), Position::Offset { offset: read, previous })
             }
-            (Position::Start, PageStyle::PageNumber { .. }) => next_or_done(last(read), Position::Number { number: 2 }),
-            (Position::Number { number }, PageStyle::PageNumber { .. }) => {
+            (Position::Offset { offset, .. }, PageStyle::Offset { .. }) => {
+                next_or_done(last(offset + read), Position::Offset { offset: offset + read, previous })
+            }
+            (Position::Start, PageStyle::PageNumber { .. }) => {
+                next_or_done(last(read), Position::Number { number: 2, previous })
+            }
+            (Position::Number { number, .. }, PageStyle::PageNumber { .. }) => {
                 let reached = (number - 1) * u64::from(self.page_size) + read;
-                next_or_done(last(reached), Position::Number { number: number + 1 })
+                next_or_done(last(reached), Position::Number { number: number + 1, previous })
             }
             (_, PageStyle::NextLink { next_pointer, .. }) => {
                 match body.pointer(next_pointer).and_then(Value::as_str).filter(|url| !url.is_empty()) {
@@ -435,8 +468,9 @@ mod tests {
     fn cursors_round_trip() {
         for position in [
             Position::Start,
-            Position::Offset { offset: 2000 },
-            Position::Number { number: 3 },
+            Position::Offset { offset: 2000, previous: 0 },
+            Position::Offset { offset: 3000, previous: 42 },
+            Position::Number { number: 3, previous: 7 },
             Position::Link {
                 url: "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA".into(),
                 trail: Trail::default(),
@@ -496,12 +530,12 @@ mod tests {
 
     #[test]
     fn a_cursor_from_another_style_is_refused() {
-        let offset_cursor = encode(&Position::Offset { offset: 10 });
+        let offset_cursor = encode(&Position::Offset { offset: 10, previous: 0 });
         let error = Paginator::page_number(Request::get("members"), 10).resume(Some(&offset_cursor)).unwrap_err();
         assert!(matches!(error, HttpError::InvalidCursor { .. }), "{error}");
         let error = Paginator::json_api(Request::get("api/profiles"), 10).resume(Some("42")).unwrap_err();
         assert!(matches!(error, HttpError::InvalidCursor { .. }), "{error}");
-        let zero_page = encode(&Position::Number { number: 0 });
+        let zero_page = encode(&Position::Number { number: 0, previous: 0 });
         assert!(Paginator::page_number(Request::get("members"), 10).resume(Some(&zero_page)).is_err());
     }
 }

@@ -145,9 +145,25 @@ pub trait Source {
 pub trait Destination {
     /// Writes `records` to `stream` and returns one outcome per record, in the
     /// same order. Writes must be upserts on a natural or external key: the
-    /// same batch written twice creates nothing twice. A record the platform
+    /// same batch written twice creates nothing twice, also from another
+    /// instance (a new process after a crash), so find what the platform
+    /// holds rather than remembering what this instance wrote, and answer
+    /// each record with the same target id every time. A record the platform
     /// refuses is a `Rejected` outcome, not an error; return an error only
-    /// when the whole batch failed.
+    /// when the whole batch failed. An outcome other than `Rejected` means
+    /// the record is stored: readable from another instance once `write`
+    /// returns, without waiting for `close`.
+    ///
+    /// The target id is the record's id on the platform, and a stream that is
+    /// also read must give the record back under it: the record read has
+    /// the target id as its `source_id` (a platform's own id: Mailchimp's
+    /// audience id or `<audience id>:<subscriber hash>`, Klaviyo's list or
+    /// profile id, `<list id>:<profile id>` or an event's `unique_id`,
+    /// Mailman's `<list>@<domain>/<role>/<address>`), or `"{source_platform}:{source_id}"`
+    /// equal to it (a file or archive that keeps the record's own key, as
+    /// jsonl, csv and sqlite-archive answer `<source platform>:<source id>`).
+    /// `cutover-conformance` writes, then reads back through a new instance
+    /// and matches records by this rule.
     fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError>;
 }
 

@@ -2,6 +2,12 @@
 //! plugin to the destination plugin and prints the accounting. `cutover
 //! rejects replay CONFIG` runs the same way with the rejects ledger as the
 //! source.
+//!
+//! A run that was interrupted (killed, or stopped by Ctrl-C) is resumed by
+//! the same command, which says so on stderr (`resuming run … from its
+//! checkpoints`) and in the report (`"resumed": true`). Ctrl-C stops after
+//! the batch being committed and leaves the run open; a second Ctrl-C exits
+//! at once (the state store loses nothing committed either way).
 
 use crate::cli::progress::StreamProgressDisplay;
 use crate::config::MigrationConfig;
@@ -10,7 +16,7 @@ use crate::engine::{self, StreamPlan, StreamRun};
 use crate::ledger::LedgerSource;
 use crate::mapping::StreamMapping;
 use crate::plugin::{BatchSource, LoadedPlugin, PluginInstance};
-use crate::report::RunReport;
+use crate::report::{RunReport, StreamStatus};
 use crate::secrets;
 use crate::state::{RunKind, SqliteState, StateStore};
 use cutover_abi::PluginError;
@@ -144,6 +150,25 @@ fn in_load_order(mut plans: Vec<StreamPlan>, source: &PluginMetadata) -> Vec<Str
     plans
 }
 
+/// Makes Ctrl-C stop the run after the batch being committed
+/// ([`engine::request_stop`]); a second Ctrl-C exits at once.
+fn stop_on_ctrl_c() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let installed = ctrlc::set_handler(|| {
+            if engine::stop_requested() {
+                eprintln!("interrupted again: stopping now; run the same command to resume");
+                std::process::exit(i32::from(crate::cli::EXIT_INTERRUPTED));
+            }
+            eprintln!("interrupt: stopping after the batch being written (Ctrl-C again to stop at once)");
+            engine::request_stop();
+        });
+        if let Err(error) = installed {
+            tracing::warn!(error = %error, "Cannot handle Ctrl-C; it will end the process, and the run still resumes.");
+        }
+    });
+}
+
 /// Runs the migration described by the config at `config_path`.
 pub fn run(discovery: &Discovery, config_path: &Path, report_json: Option<&Path>) -> Result<RunReport, MigrateError> {
     execute(discovery, config_path, report_json, RunKind::Migrate)
@@ -195,6 +220,17 @@ fn execute(
             error,
         })?);
     }
+    // References resolve only in the fields the plugin's schema marks
+    // secret; resolved before a run starts, so a bad one leaves no run open.
+    let resolve = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
+        secrets::resolve(table, &plugin.metadata.config_schema, base_dir, &format!("{side}.config"))
+            .map_err(|error| MigrateError::Secret { config: config_name.clone(), error })
+    };
+    let source_config = match kind {
+        RunKind::Migrate => Some(resolve(source_plugin, &config.source.config, "source")?),
+        RunKind::Replay => None,
+    };
+    let destination_config = resolve(destination_plugin, &config.destination.config, "destination")?;
     let mut state = SqliteState::open(&config.state_path(config_path))?;
     let prefix = if kind == RunKind::Migrate { "run" } else { "replay" };
     let new_run_id = format!("{prefix}-{}-{}", chrono::Utc::now().format("%Y%m%dT%H%M%SZ"), std::process::id());
@@ -202,22 +238,26 @@ fn execute(
     let span = tracing::info_span!("run", run_id = %run.run_id);
     let _entered = span.enter();
     if resumed {
-        tracing::warn!("Resuming an interrupted run from its last checkpoints.");
+        let read: u64 = state
+            .last_run()?
+            .filter(|(last, _)| last.run_id == run.run_id)
+            .map_or(0, |(_, streams)| streams.iter().map(|stream| stream.report.read).sum());
+        tracing::info!(read, "Resuming an interrupted run from its last checkpoints.");
+        eprintln!("resuming run {} from its checkpoints ({read} items read before)", run.run_id);
     }
-    let open = |plugin: &LoadedPlugin, table: &toml::Table, side: &'static str| {
-        let config = secrets::resolve(table, base_dir, &format!("{side}.config"))
-            .map_err(|error| MigrateError::Secret { config: config_name.clone(), error })?;
-        plugin.open(&config, base_dir).map_err(|error| MigrateError::Open {
+    stop_on_ctrl_c();
+    let open = |plugin: &LoadedPlugin, config: &serde_json::Value, side: &'static str| {
+        plugin.open(config, base_dir).map_err(|error| MigrateError::Open {
             side,
             plugin: plugin.metadata.name.clone(),
             error: Box::new(error),
         })
     };
-    let mut reader = match kind {
-        RunKind::Migrate => Reader::Plugin(open(source_plugin, &config.source.config, "source")?),
-        RunKind::Replay => Reader::Ledger(LedgerSource::new(state.open_rejects()?, &run.run_id)),
+    let mut reader = match &source_config {
+        Some(source_config) => Reader::Plugin(open(source_plugin, source_config, "source")?),
+        None => Reader::Ledger(LedgerSource::new(state.open_rejects()?, &run.run_id)),
     };
-    let mut destination = open(destination_plugin, &config.destination.config, "destination")?;
+    let mut destination = open(destination_plugin, &destination_config, "destination")?;
     let entity_of = |stream: &str| source_plugin.metadata.stream(stream).map(|info| info.entity);
     let migrated: HashSet<_> = config.streams.iter().filter_map(|stream| entity_of(&stream.source)).collect();
     let mut plans = Vec::with_capacity(config.streams.len());
@@ -249,8 +289,12 @@ fn execute(
         Reader::Plugin(instance) => instance.discover().unwrap_or_default(),
         Reader::Ledger(_) => Default::default(),
     };
-    let mut report = RunReport { run_id: run.run_id.clone(), streams: Vec::new() };
+    let mut report = RunReport { run_id: run.run_id.clone(), resumed, interrupted: false, streams: Vec::new() };
     for plan in &plans {
+        if engine::stop_requested() {
+            report.interrupted = true;
+            break;
+        }
         let start = state.progress(&run.run_id, &plan.name())?.unwrap_or_default();
         if start.finished {
             report.streams.push(start.report);
@@ -273,8 +317,14 @@ fn execute(
             on_batch: &mut |progress| display.update(progress),
             replay: kind == RunKind::Replay,
         };
-        report.streams.push(engine::run_stream(reader.source(), &mut destination, stream_run));
+        let stream = engine::run_stream(reader.source(), &mut destination, stream_run);
         display.finish();
+        let interrupted = stream.status == StreamStatus::Interrupted;
+        report.streams.push(stream);
+        if interrupted {
+            report.interrupted = true;
+            break;
+        }
     }
     // Close before the run is marked finished: a destination may still
     // flush or compact, and if that fails the run stays open and the next
@@ -296,7 +346,10 @@ fn execute(
         Err(error) => tracing::warn!(error = %error, "Closing the destination plugin failed."),
         Ok(()) => {}
     }
-    state.finish_run(&run.run_id)?;
+    // Interrupted, the run stays open: the same command resumes it.
+    if !report.interrupted {
+        state.finish_run(&run.run_id)?;
+    }
     if let Some(path) = report_json {
         let json = serde_json::to_string_pretty(&report).unwrap_or_default();
         std::fs::write(path, json)

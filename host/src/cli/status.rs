@@ -1,7 +1,7 @@
 //! `cutover status CONFIG`: the last run of a migration, stream by stream.
 
 use crate::config::{ConfigError, MigrationConfig};
-use crate::report::RunReport;
+use crate::report::{RunReport, StreamStatus};
 use crate::state::{SqliteState, StateError, StateStore};
 use std::path::Path;
 
@@ -26,8 +26,19 @@ pub fn last_run(config_path: &Path) -> Result<Option<(RunReport, bool)>, StatusE
     }
     let state = SqliteState::open(&state_path)?;
     Ok(state.last_run()?.map(|(run, streams)| {
-        let report =
-            RunReport { run_id: run.run_id, streams: streams.into_iter().map(|stream| stream.report).collect() };
+        let streams = streams
+            .into_iter()
+            .map(|stream| {
+                let mut report = stream.report;
+                // A stream that has not ended is not balanced yet (records
+                // may be held back for its second pass): say where it stopped.
+                if !stream.finished {
+                    report.status = StreamStatus::Interrupted;
+                }
+                report
+            })
+            .collect();
+        let report = RunReport { run_id: run.run_id, resumed: false, interrupted: !run.finished, streams };
         (report, run.finished)
     }))
 }

@@ -31,10 +31,42 @@ pub struct CsvConfig {
     /// its file and its column mapping.
     #[serde(default)]
     pub streams: BTreeMap<String, StreamConfig>,
+    /// The longest a field may be, in bytes once its quotes are taken off;
+    /// default 1 MiB (1048576). A row with a longer field is a `too_large`
+    /// reject naming the column (its raw text cut to its first KiB); the
+    /// rows after it are read.
+    #[serde(default = "default_max_field_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_field_bytes: u64,
+    /// The longest a row may be, in bytes as the file holds them (quotes,
+    /// separators and the line breaks of quoted fields included, its line end
+    /// not); default 16 MiB (16777216). This bounds the memory a row takes. A
+    /// longer row is a `too_large` reject (its raw text cut to its first KiB),
+    /// and reading goes on at the next row, whose start is found without
+    /// holding the long one: rows are split exactly as with no limit, so a
+    /// field's text is never read as rows. A quote left open runs on to the
+    /// next quote, or to the end of the file, as in any CSV reader: the reject
+    /// then says which lines it swallowed.
+    #[serde(default = "default_max_row_bytes")]
+    #[schemars(range(min = 1))]
+    pub max_row_bytes: u64,
 }
 
 fn default_platform() -> String {
     "csv".to_owned()
+}
+
+/// 1 MiB.
+pub(crate) const DEFAULT_MAX_FIELD_BYTES: u64 = 1 << 20;
+/// 16 MiB.
+pub(crate) const DEFAULT_MAX_ROW_BYTES: u64 = 16 << 20;
+
+fn default_max_field_bytes() -> u64 {
+    DEFAULT_MAX_FIELD_BYTES
+}
+
+fn default_max_row_bytes() -> u64 {
+    DEFAULT_MAX_ROW_BYTES
 }
 
 /// One stream's file and column mapping.
@@ -139,6 +171,7 @@ mod tests {
         assert_eq!(config.encoding, TextEncoding::Latin1);
         assert_eq!(config.platform, "csv");
         assert_eq!(config.streams["contacts"].columns["E-Mail"], "email");
+        assert_eq!((config.max_field_bytes, config.max_row_bytes), (1 << 20, 16 << 20));
         assert!(serde_json::from_str::<CsvConfig>(r#"{"folder":"in","delimitr":";"}"#).is_err());
         assert!(serde_json::from_str::<CsvConfig>(r#"{"folder":"in","delimiter":"|"}"#).is_err());
     }

@@ -246,10 +246,13 @@ fn compact(path: &Path, delimiter: u8, encoding: TextEncoding) -> Result<(), Plu
             last_row_of_key.insert(key, number);
         }
     }
-    let temporary = path.with_extension("csv.compacting");
-    let mut output =
-        BufWriter::new(File::create(&temporary).map_err(|error| io_error(&temporary, "cannot create", &error))?);
-    let write_error = |error: std::io::Error| io_error(&temporary, "cannot write", &error);
+    // A new file with a random name, created exclusively (never through a
+    // link planted in the folder), readable by its owner only.
+    let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temporary = tempfile::NamedTempFile::new_in(folder)
+        .map_err(|error| io_error(folder, "cannot create a temporary file in", &error))?;
+    let mut output = BufWriter::new(temporary);
+    let write_error = |error: std::io::Error| io_error(path, "cannot write the compacted copy of", &error);
     output.write_all(content.get(..header_end).unwrap_or_default()).map_err(write_error)?;
     for (number, row) in rows.iter().enumerate() {
         // Not ours to judge: a row with no key stays where it was.
@@ -257,8 +260,8 @@ fn compact(path: &Path, delimiter: u8, encoding: TextEncoding) -> Result<(), Plu
             output.write_all(&row.raw).and_then(|()| output.write_all(b"\n")).map_err(write_error)?;
         }
     }
-    output.flush().map_err(write_error)?;
-    std::fs::rename(&temporary, path).map_err(|error| io_error(path, "cannot replace", &error))
+    let temporary = output.into_inner().map_err(|error| write_error(error.into_error()))?;
+    temporary.persist(path).map(drop).map_err(|error| io_error(path, "cannot replace", &error.error))
 }
 
 fn key_hash(source_platform: &[u8], source_id: &[u8]) -> u64 {

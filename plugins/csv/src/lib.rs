@@ -8,7 +8,10 @@
 //! Start at [`Csv`]. The source (`source`) reads from a byte-offset cursor,
 //! takes UTF-8, Latin-1 or Windows-1252, a BOM, CRLF, `,` `;` or tab, and
 //! quoted fields across lines; every row it cannot turn into a record is a
-//! reject with its `<file>:<line>`, its raw text and a reason code. The
+//! reject with its `<file>:<line>`, its raw text and a reason code. A row
+//! over `max_row_bytes` or a field over `max_field_bytes` is a `too_large`
+//! reject keeping its first KiB, and the reader never holds much more than
+//! `max_row_bytes` of one row. The
 //! destination (`destination`) upserts on (source platform, entity, source
 //! id).
 //!
@@ -83,6 +86,10 @@ impl Csv {
         }
     }
 
+    fn limits(&self) -> source::Limits {
+        source::Limits { max_field_bytes: self.config.max_field_bytes, max_row_bytes: self.config.max_row_bytes }
+    }
+
     fn entity_of(stream: &str) -> Result<EntityKind, PluginError> {
         // The SDK only passes streams this plugin declares.
         STREAMS
@@ -109,6 +116,14 @@ impl Plugin for Csv {
     }
 
     fn open(config: CsvConfig, context: &Context) -> Result<Self, PluginError> {
+        for (name, limit) in [("max_field_bytes", config.max_field_bytes), ("max_row_bytes", config.max_row_bytes)] {
+            if limit == 0 {
+                return Err(PluginError::new(
+                    ErrorCode::Config,
+                    format!("invalid config for plugin `csv`: `{name}`: must be at least 1"),
+                ));
+            }
+        }
         for (stream, stream_config) in &config.streams {
             let entity = Csv::entity_of(stream).map_err(|_| {
                 PluginError::new(
@@ -153,9 +168,13 @@ impl Plugin for Csv {
             .iter()
             .map(|(stream, entity)| StreamCount {
                 stream: (*stream).into(),
-                records: source::StreamReader::open(self.file_of(stream), self.read_settings(stream, *entity))
-                    .and_then(source::StreamReader::count_rows)
-                    .ok(),
+                records: source::StreamReader::open_with(
+                    self.file_of(stream),
+                    self.read_settings(stream, *entity),
+                    self.limits(),
+                )
+                .and_then(source::StreamReader::count_rows)
+                .ok(),
             })
             .collect();
         Ok(Inventory { streams })
@@ -182,10 +201,11 @@ impl Source for Csv {
         let kind = Csv::entity_of(stream)?;
         let path = self.file_of(stream);
         let settings = self.read_settings(stream, kind);
+        let limits = self.limits();
         let reader = match self.readers.entry(stream.to_owned()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(entry) => {
-                entry.insert(source::StreamReader::open(path, settings)?)
+                entry.insert(source::StreamReader::open_with(path, settings, limits)?)
             }
         };
         reader.read(cursor, max_records)

@@ -15,7 +15,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::fs::{File, OpenOptions};
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// An open `.jsonl` file being written.
 pub(crate) struct StreamWriter {
@@ -131,18 +131,22 @@ fn compact(path: &PathBuf) -> Result<(), PluginError> {
             last_line_of_key.insert(*key, number);
         }
     }
-    let temporary = path.with_extension("jsonl.compacting");
-    let mut output =
-        BufWriter::new(File::create(&temporary).map_err(|error| io_error(&temporary, "cannot create", &error))?);
+    // A new file with a random name, created exclusively (never through a
+    // link planted in the folder), readable by its owner only.
+    let folder = path.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temporary = tempfile::NamedTempFile::new_in(folder)
+        .map_err(|error| io_error(folder, "cannot create a temporary file in", &error))?;
+    let mut output = BufWriter::new(temporary);
     for (number, (line, key)) in lines.iter().zip(&keys).enumerate() {
         // Not ours to judge: a line we cannot parse stays where it was.
         let keep = key.is_none_or(|key| last_line_of_key.get(&key) == Some(&number));
         if keep {
-            writeln!(output, "{line}").map_err(|error| io_error(&temporary, "cannot write", &error))?;
+            writeln!(output, "{line}").map_err(|error| io_error(path, "cannot write the compacted copy of", &error))?;
         }
     }
-    output.flush().map_err(|error| io_error(&temporary, "cannot flush", &error))?;
-    std::fs::rename(&temporary, path).map_err(|error| io_error(path, "cannot replace", &error))
+    let temporary =
+        output.into_inner().map_err(|error| io_error(path, "cannot write the compacted copy of", error.error()))?;
+    temporary.persist(path).map(drop).map_err(|error| io_error(path, "cannot replace", &error.error))
 }
 
 fn key_hash(record: &Record) -> u64 {

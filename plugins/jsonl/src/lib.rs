@@ -5,7 +5,9 @@
 //! [`cutover_sdk::schema::Record`] as JSON.
 //!
 //! Start at [`Jsonl`]. The source reads from a byte offset kept in the cursor
-//! and turns a malformed line into a reject with its line number. The
+//! and turns a malformed line into a reject with its line number; a line
+//! over `max_line_bytes` is a `too_large` reject keeping its first KiB, read
+//! past without being held. The
 //! destination upserts on (source platform, entity, source id): see
 //! [`destination`].
 
@@ -26,6 +28,7 @@ const STREAMS: &[(&str, EntityKind)] =
 /// An opened `jsonl` plugin: a folder of `.jsonl` files.
 pub struct Jsonl {
     folder: PathBuf,
+    max_line_bytes: u64,
     readers: HashMap<String, source::StreamReader>,
     writers: HashMap<String, destination::StreamWriter>,
 }
@@ -52,7 +55,18 @@ impl Plugin for Jsonl {
     }
 
     fn open(config: JsonlConfig, context: &Context) -> Result<Self, PluginError> {
-        Ok(Jsonl { folder: context.resolve(&config.folder), readers: HashMap::new(), writers: HashMap::new() })
+        if config.max_line_bytes == 0 {
+            return Err(PluginError::new(
+                ErrorCode::Config,
+                "invalid config for plugin `jsonl`: `max_line_bytes`: must be at least 1",
+            ));
+        }
+        Ok(Jsonl {
+            folder: context.resolve(&config.folder),
+            max_line_bytes: config.max_line_bytes,
+            readers: HashMap::new(),
+            writers: HashMap::new(),
+        })
     }
 
     fn check(&mut self) -> Result<CheckReport, PluginError> {
@@ -98,7 +112,9 @@ impl Source for Jsonl {
         let path = self.file_of(stream);
         let reader = match self.readers.entry(stream.to_owned()) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
-            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(source::StreamReader::open(path)?),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                entry.insert(source::StreamReader::open(path, self.max_line_bytes)?)
+            }
         };
         reader.read(cursor, max_records)
     }

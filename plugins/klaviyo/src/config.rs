@@ -21,7 +21,7 @@ pub struct KlaviyoConfig {
     /// need (`profiles`, `lists`, `subscriptions`, `events`, `metrics`).
     /// Write it as `${ENV_VAR}` or `file:PATH`: the host resolves it and
     /// refuses keys written inline.
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("writeOnly" = true))]
     pub api_key: SecretString,
     /// The API host to call instead of `https://a.klaviyo.com` (an emulator,
     /// a proxy); paths under it start with `/api/`.

@@ -557,7 +557,16 @@ pub(crate) fn consent_holds(current: Option<&ConsentState>, action: EmailAction)
 /// An event resource as an engagement event record; `metrics` maps metric
 /// ids to names (from `include=metric`).
 pub(crate) fn event_record(resource: &Value, metrics: &BTreeMap<String, String>) -> Result<Record, RejectReason> {
-    let id = resource_id(resource)?;
+    let properties = resource.pointer("/attributes/event_properties").and_then(Value::as_object);
+    // An event this plugin wrote reads back under the id its write answered:
+    // its `unique_id`, kept in the `cutover_id` property. A bulk create job
+    // gives no event id, so that is the only id a write can answer, and it
+    // must find the event again.
+    let written_as = properties.and_then(|properties| properties.get(EVENT_ID_FIELD)).and_then(Value::as_str);
+    let id = match written_as.filter(|id| !id.is_empty()) {
+        Some(unique_id) => unique_id,
+        None => resource_id(resource)?,
+    };
     let occurred_at = instant(resource, "/attributes/datetime").or_else(|| {
         resource
             .pointer("/attributes/timestamp")
@@ -566,7 +575,6 @@ pub(crate) fn event_record(resource: &Value, metrics: &BTreeMap<String, String>)
     });
     let metric_name = text(resource, "/relationships/metric/data/id").and_then(|metric_id| metrics.get(metric_id));
     let kind = metric_name.and_then(|name| METRICS.iter().find(|(_, metric)| metric == name).map(|(kind, _)| *kind));
-    let properties = resource.pointer("/attributes/event_properties").and_then(Value::as_object);
     let url = properties.and_then(|properties| properties.get("URL")).and_then(Value::as_str).map(Into::into);
     let event = EngagementEvent {
         kind,

@@ -44,6 +44,17 @@ impl Harness {
         let config = serde_json::from_str(&self.config()).expect("a valid config");
         Klaviyo::open(config, &Context::new(std::path::PathBuf::new())).expect("the plugin opens")
     }
+
+    /// The plugin, opened on this emulator at API `revision`.
+    pub fn open_at(&self, revision: &str) -> Klaviyo {
+        let config = serde_json::json!({
+            "api_key": self.emulator.api_key,
+            "base_url": self.emulator.base_url,
+            "revision": revision,
+        });
+        let config = serde_json::from_value(config).expect("a valid config");
+        Klaviyo::open(config, &Context::new(std::path::PathBuf::new())).expect("the plugin opens")
+    }
 }
 
 /// Every record of `stream`, read in batches of `batch`.
@@ -612,21 +623,8 @@ fn many_events_go_through_jobs_and_a_rerun_is_unchanged() {
     let harness = Harness::start(5);
     let state = harness.emulator.klaviyo().expect("klaviyo");
     let profile_id = state.profiles()[0].id.clone();
-    let start = Utc::now().timestamp() - 200 * 24 * 3600;
     let before = state.event_count();
-    // 2,400 events of 240 people named by email, and 100 of a known profile
-    // by id: more than two jobs' worth.
-    let mut batch = Vec::new();
-    for person in 0..240 {
-        for n in 0..10 {
-            let email = format!("reader{person}@example.org");
-            let id = format!("e{person}-{n}");
-            batch.push(bulk_event(&id, None, Some(&email), EngagementKind::Open, start + person * 60 + n));
-        }
-    }
-    for n in 0..100 {
-        batch.push(bulk_event(&format!("k{n}"), Some(&profile_id), None, EngagementKind::Click, start + n * 7));
-    }
+    let batch = many_events(&profile_id, Utc::now().timestamp() - 200 * 24 * 3600);
     let mut plugin = harness.open();
     let outcomes = plugin.write("events", batch.clone()).expect("a write");
     assert!(results(&outcomes).iter().all(|result| *result == "created"), "{:?}", results(&outcomes));
@@ -638,12 +636,157 @@ fn many_events_go_through_jobs_and_a_rerun_is_unchanged() {
     // their time span.
     let again = harness.open().write("events", batch[1000..2000].to_vec()).expect("a write");
     assert!(results(&again).iter().all(|result| *result == "unchanged"), "{:?}", results(&again));
-    // The whole set again: one page of the span is read, so some events are
-    // not found and are sent again, and Klaviyo keeps each once.
-    let all_again = harness.open().write("events", batch).expect("a write");
-    assert!(results(&all_again).iter().all(|result| matches!(*result, "unchanged" | "created")));
-    assert!(results(&all_again).contains(&"unchanged"));
     assert_eq!(state.event_count(), before + 2500);
+    assert_eq!(sorted(state.event_unique_ids()), unique_ids(&batch), "each event once, under its own unique id");
+}
+
+/// The unique ids the plugin gives `events` on Klaviyo, sorted.
+fn unique_ids(events: &[Record]) -> Vec<String> {
+    sorted(events.iter().map(|record| format!("{}:{}", record.source_platform, record.source_id)).collect())
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+/// 2,400 events of 240 people named by email, and 100 of `profile_id` by id,
+/// from `start` on: more than two jobs' worth, and a time span more than one
+/// page of `GET /api/events` holds.
+fn many_events(profile_id: &str, start: i64) -> Vec<Record> {
+    let mut batch = Vec::new();
+    for person in 0..240 {
+        for n in 0..10 {
+            let email = format!("reader{person}@example.org");
+            let id = format!("e{person}-{n}");
+            batch.push(bulk_event(&id, None, Some(&email), EngagementKind::Open, start + person * 60 + n));
+        }
+    }
+    for n in 0..100 {
+        batch.push(bulk_event(&format!("k{n}"), Some(profile_id), None, EngagementKind::Click, start + n * 7));
+    }
+    batch
+}
+
+#[test]
+fn a_rerun_of_events_klaviyo_holds_is_all_unchanged_and_stores_none_twice() {
+    let harness = Harness::start(5);
+    let state = harness.emulator.klaviyo().expect("klaviyo");
+    let profile_id = state.profiles()[0].id.clone();
+    let before = state.event_count();
+    let batch = many_events(&profile_id, Utc::now().timestamp() - 200 * 24 * 3600);
+    let first = harness.open().write("events", batch.clone()).expect("a write");
+    assert!(results(&first).iter().all(|result| *result == "created"), "{:?}", results(&first));
+    // The whole set again, by a fresh instance (a resumed run): Klaviyo
+    // holds every event, so every one is `unchanged`; and Klaviyo still
+    // holds each exactly once.
+    let again = harness.open().write("events", batch.clone()).expect("a write");
+    let not_unchanged: Vec<(&str, &str)> = again
+        .iter()
+        .filter(|outcome| outcome.result.as_str() != "unchanged")
+        .map(|outcome| (outcome.source_id.as_str(), outcome.result.as_str()))
+        .collect();
+    assert_eq!(not_unchanged.len(), 0, "reported as written again, though Klaviyo held them: {not_unchanged:?}");
+    assert_eq!(state.event_count(), before + batch.len());
+    assert_eq!(sorted(state.event_unique_ids()), unique_ids(&batch), "each event once, under its own unique id");
+}
+
+/// The results of a write that are not `result`, by source id.
+fn other_than(outcomes: &[WriteOutcome], result: &str) -> Vec<(String, &'static str)> {
+    outcomes
+        .iter()
+        .filter(|outcome| outcome.result.as_str() != result)
+        .map(|outcome| (outcome.source_id.to_string(), outcome.result.as_str()))
+        .collect()
+}
+
+/// `events` again, under their own unique ids, as events of `metric`.
+fn as_metric(events: &[Record], metric: &str) -> Vec<Record> {
+    let mut events = events.to_vec();
+    for record in &mut events {
+        record.custom_fields.insert("metric".into(), CustomValue::Text(metric.into()));
+    }
+    events
+}
+
+/// `events` again, under their own unique ids, as other people's: those
+/// named by email as `other.<email>`, those named by id as `profile_id`'s.
+fn of_others(events: &[Record], profile_id: &str) -> Vec<Record> {
+    let mut events = events.to_vec();
+    for record in &mut events {
+        if let Entity::EngagementEvent(event) = &mut record.entity {
+            if event.contact.is_some() {
+                event.contact = Some(Reference::new(EntityKind::Contact, profile_id));
+            }
+            event.email = event.email.as_ref().map(|email| format!("other.{email}").into());
+        }
+    }
+    events
+}
+
+#[test]
+fn a_crowded_span_is_read_to_its_end_and_other_events_there_are_not_the_batchs() {
+    let harness = Harness::start(5);
+    let state = harness.emulator.klaviyo().expect("klaviyo");
+    let profiles = state.profiles();
+    let (profile_id, other_id) = (profiles[0].id.clone(), profiles[1].id.clone());
+    let before = state.event_count();
+    // On a revision whose event pages hold 200: the batch's 2,500 events
+    // alone fill thirteen pages of their span.
+    let open = || harness.open_at("2024-10-15");
+    let start = Utc::now().timestamp() - 200 * 24 * 3600;
+    let batch = many_events(&profile_id, start);
+    // The span is crowded first: the batch's events under their own unique
+    // ids as another metric's and as other people's (Klaviyo keeps each
+    // apart from the batch's: its key is profile, metric and unique id),
+    // other events of the batch's metric at every other one of its seconds,
+    // and a campaign's worth of them at one second between two of its
+    // (person 150's last at `start + 9009`, person 151's first at
+    // `start + 9060`): more than two pages, read past.
+    let strangers: Vec<Record> = batch
+        .iter()
+        .step_by(2)
+        .enumerate()
+        .map(|(n, record)| {
+            let email = format!("stranger{n}@example.org");
+            bulk_event(&format!("s{n}"), None, Some(&email), EngagementKind::Open, record.updated_at.timestamp())
+        })
+        .collect();
+    let burst: Vec<Record> = (0..450)
+        .map(|n| {
+            let email = format!("burst{n}@example.org");
+            bulk_event(&format!("b{n}"), None, Some(&email), EngagementKind::Open, start + 150 * 60 + 30)
+        })
+        .collect();
+    let crowd = [as_metric(&batch, "Viewed Page"), of_others(&batch, &other_id), strangers.clone(), burst.clone()];
+    for events in &crowd {
+        let written = open().write("events", events.clone()).expect("a write");
+        assert_eq!(other_than(&written, "created"), [], "none of these is held");
+    }
+    let crowded = state.event_count();
+    assert_eq!(crowded, before + 2 * batch.len() + strangers.len() + burst.len());
+
+    // A fresh instance's first write: 6,700 events in the span, 5,000 of
+    // them under the batch's unique ids, none of them the batch's.
+    let first = open().write("events", batch.clone()).expect("a write");
+    assert_eq!(other_than(&first, "created"), [], "reported as held, though Klaviyo held none of them");
+    assert_eq!(state.event_count(), crowded + batch.len());
+    // Again from a fresh instance (a resumed run): every event is found
+    // held, past the pages of the others.
+    let again = open().write("events", batch.clone()).expect("a write");
+    assert_eq!(other_than(&again, "unchanged"), [], "reported as written again, though Klaviyo held them");
+    assert_eq!(state.event_count(), crowded + batch.len());
+    // Each of the batch's unique ids three times (its own event, the other
+    // metric's, the other person's), each of the others' once.
+    let ids = unique_ids(&batch);
+    let expected = [ids.clone(), ids.clone(), ids, unique_ids(&strangers), unique_ids(&burst)].concat();
+    assert_eq!(sorted(state.event_unique_ids()), sorted(expected));
+    // And the whole crowd again, from fresh instances: held, every event.
+    for events in &crowd {
+        let written = open().write("events", events.clone()).expect("a write");
+        assert_eq!(other_than(&written, "unchanged"), []);
+    }
+    assert_eq!(state.event_count(), crowded + batch.len());
 }
 
 #[test]
@@ -686,4 +829,19 @@ fn a_refused_job_is_halved_until_only_the_bad_events_are_rejected() {
     );
     assert_eq!(results(&outcomes).iter().filter(|result| **result == "created").count(), 12);
     assert_eq!(state.event_count(), before + 12);
+}
+
+#[test]
+fn tmp_cost() {
+    for revision in ["2026-07-15", "2024-10-15"] {
+        let harness = Harness::start(5);
+        let state = harness.emulator.klaviyo().expect("klaviyo");
+        let profile_id = state.profiles()[0].id.clone();
+        let batch = many_events(&profile_id, Utc::now().timestamp() - 200 * 24 * 3600);
+        eprintln!("{revision}: first write of 1000");
+        harness.open_at(revision).write("events", batch[..1000].to_vec()).unwrap();
+        harness.open_at(revision).write("events", batch[1000..].to_vec()).unwrap();
+        eprintln!("{revision}: rerun of 2500");
+        harness.open_at(revision).write("events", batch.clone()).unwrap();
+    }
 }

@@ -11,7 +11,7 @@ pub struct MailchimpConfig {
     /// The API key, `<32 hex>-<data center>` (e.g. `…-us21`); the data
     /// center picks the host. Write it as `${ENV_VAR}` or `file:PATH`: the
     /// host resolves it and refuses keys written inline.
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("writeOnly" = true))]
     pub api_key: SecretString,
     /// The API root to call instead of `https://<dc>.api.mailchimp.com/3.0/`
     /// (an emulator, a proxy). Must end in the API version path, e.g.

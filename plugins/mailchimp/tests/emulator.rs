@@ -131,7 +131,9 @@ fn unsubscribed_and_cleaned_members_stay_so_whatever_is_written() {
         member_record("3", people[2], ConsentStatus::Subscribed),
     ];
     assert_eq!(results(&plugin.write("members", first.clone()).unwrap()), ["created", "created", "created"]);
+    let held = server.state().members(&list_id).len();
     assert_eq!(results(&plugin.write("members", first).unwrap()), ["unchanged", "unchanged", "unchanged"]);
+    assert_eq!(server.state().members(&list_id).len(), held, "the re-run added no member");
 
     // Another source now says they are all subscribed; a fresh instance, so
     // nothing is remembered from the first writes.
@@ -203,8 +205,11 @@ fn an_audience_migrates_to_a_new_audience_with_its_consent() {
     let rejected: Vec<_> =
         outcomes.iter().filter(|outcome| matches!(outcome.result, WriteResult::Rejected { .. })).collect();
     assert!(rejected.is_empty(), "{rejected:?}");
+    let held = server.state().members(target_id).len();
+    assert_eq!(held, records.len(), "one member per record written");
     let again = target.write("members", records).unwrap();
     assert!(again.iter().all(|outcome| outcome.result.as_str() == "unchanged"), "{again:?}");
+    assert_eq!(server.state().members(target_id).len(), held, "the re-run added no member");
 
     let expected_status = |status: Status| match status {
         Status::Archived => Status::Transactional,

@@ -15,7 +15,7 @@ pub struct MailmanConfig {
     pub username: String,
     /// The REST admin password (`[webservice] admin_pass`). Write a
     /// reference such as `${MAILMAN_PASSWORD}`, never the value itself.
-    #[schemars(with = "String")]
+    #[schemars(with = "String", extend("writeOnly" = true))]
     pub password: SecretString,
     /// The mail host (Mailman domain) lists are created in and read from,
     /// e.g. `lists.example.org`. When set, the `lists` and `members`

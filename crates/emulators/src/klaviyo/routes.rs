@@ -16,12 +16,13 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
-use super::errors::{KlError, document, throttled};
+use super::errors::{KlError, document, server_error, throttled};
 use super::filter::{self, Condition};
 use super::model::{Event, Profile, Store, event_json, list_json, metric_json, profile_json, short_id};
 use super::state::KlaviyoState;
 use super::write::{check_attributes, conflicting_profile, has_identifier, new_profile, update, upsert};
 use super::{events_bulk, jobs};
+use crate::faults::PagingLoop;
 use crate::query::Params;
 use crate::ratelimit::{Tier, Verdict, WindowLimiter};
 use crate::sync::{read, write};
@@ -82,7 +83,58 @@ pub(crate) fn router(state: KlaviyoState, config: &EmulatorConfig, base: String)
         .layer(middleware::from_fn(check_revision))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), authenticate))
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES * 2))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), paging_loop))
         .with_state(app)
+}
+
+/// The [`paging_loop`](crate::FaultConfig::paging_loop) fault: a
+/// collection's `links.next` goes round in a circle. The first page (A, no
+/// cursor) points at the second (B: its own next link, or one made up when
+/// the collection fits on A), and every page with a cursor points back at A.
+async fn paging_loop(State(app): AppState, request: Request, next: Next) -> Response {
+    if request.extensions().get::<PagingLoop>().is_none() {
+        return next.run(request).await;
+    }
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return server_error(500);
+    };
+    let Ok(mut document) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    if let Some(next_link) = looped_next(&app, &uri, &document) {
+        document["links"]["next"] = Value::String(next_link);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(document.to_string()))
+}
+
+/// The next link of a collection page under the paging loop; `None` for an
+/// answer that is not a collection.
+fn looped_next(app: &App, uri: &Uri, document: &Value) -> Option<String> {
+    let data = document.get("data")?.as_array()?;
+    document.get("links")?.as_object()?;
+    let params = Params::from_uri(uri);
+    let link = |query: String| {
+        if query.is_empty() {
+            format!("{}{}", app.base, uri.path())
+        } else {
+            format!("{}{}?{query}", app.base, uri.path())
+        }
+    };
+    if params.get("page[cursor]").is_some() {
+        return Some(link(params.with("page[cursor]", None)));
+    }
+    if let Some(next_link) = document.pointer("/links/next").and_then(Value::as_str) {
+        return Some(next_link.to_owned());
+    }
+    let second = Cursor { page: 1, offset: data.len(), key: None };
+    Some(link(params.with("page[cursor]", Some(&second.encode()))))
 }
 
 async fn not_found(uri: Uri) -> KlError {

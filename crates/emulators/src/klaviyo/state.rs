@@ -63,6 +63,13 @@ impl KlaviyoState {
         read(&self.store).events.len()
     }
 
+    /// The `unique_id` of every event that has one (written events: cutover
+    /// sends `<platform>:<source id>`), in the order they were stored; an id
+    /// twice here would be an event stored twice.
+    pub fn event_unique_ids(&self) -> Vec<String> {
+        read(&self.store).events.iter().filter_map(|event| event.unique_id.clone()).collect()
+    }
+
     /// Events of one profile as (metric name, time, properties) in time
     /// order; seeded events get their recomputed properties.
     pub fn events_of(&self, profile_id: &str) -> Vec<(String, chrono::DateTime<chrono::Utc>, serde_json::Value)> {

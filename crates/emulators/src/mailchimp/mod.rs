@@ -24,7 +24,7 @@ mod state;
 mod write;
 
 pub use model::{MarketingPermission, Member, Status};
-pub use state::{ListSummary, MailchimpState};
+pub use state::{CampaignActivity, ListSummary, MailchimpState};
 
 pub(crate) use errors::{server_error, too_many_connections};
 pub(crate) use routes::{page_index, router};

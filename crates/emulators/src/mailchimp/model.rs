@@ -233,6 +233,8 @@ pub(crate) struct Store {
     pub(crate) rng: Pcg64,
     pub(crate) next_web_id: u64,
     pub(crate) batches: Vec<Batch>,
+    /// `(list id, member id)` of the members seeded with a broken address.
+    pub(crate) seeded_invalid: Vec<(String, String)>,
 }
 
 impl Store {

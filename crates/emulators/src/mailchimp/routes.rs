@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ use super::reports::{activity_json, campaign_json, outcome, report_json};
 use super::state::MailchimpState;
 use super::write::{MemberWrite, Mode, check_address, parse_body, path_hash, write_member};
 use crate::emails::hex;
+use crate::faults::PagingLoop;
 use crate::query::Params;
 use crate::sync::{read, write};
 
@@ -40,7 +41,40 @@ pub(crate) type AppState = State<Arc<App>>;
 
 pub(crate) fn router(state: MailchimpState, base: String) -> Router {
     let app = Arc::new(App { state, base });
-    api(Arc::clone(&app)).merge(super::batches::results(app))
+    api(Arc::clone(&app)).merge(super::batches::results(app)).layer(middleware::from_fn(paging_loop))
+}
+
+/// The [`paging_loop`](crate::FaultConfig::paging_loop) fault. Offset paging
+/// cannot go round, so it never ends instead: every page asked for is the
+/// first page, full of the same items, and `total_items` claims
+/// [`FaultConfig::ENDLESS_TOTAL_ITEMS`](crate::FaultConfig::ENDLESS_TOTAL_ITEMS).
+async fn paging_loop(mut request: Request, next: Next) -> Response {
+    if request.extensions().get::<PagingLoop>().is_none()
+        || request.method() != Method::GET
+        || page_index(request.uri()).is_none()
+    {
+        return next.run(request).await;
+    }
+    let first_page = Params::from_uri(request.uri()).with("offset", Some("0"));
+    if let Ok(uri) = format!("{}?{first_page}", request.uri().path()).parse::<Uri>() {
+        *request.uri_mut() = uri;
+    }
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return super::errors::server_error(500);
+    };
+    let Ok(mut document) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    if let Some(total) = document.get_mut("total_items").filter(|total| total.is_u64()) {
+        *total = Value::from(crate::FaultConfig::ENDLESS_TOTAL_ITEMS);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(document.to_string()))
 }
 
 /// The authenticated `/3.0/` routes; `POST /batches` runs its operations

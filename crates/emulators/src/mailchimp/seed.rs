@@ -60,6 +60,7 @@ pub(crate) fn store(config: &EmulatorConfig) -> Store {
         records - records * LIST_SHARES[0] / 100 - records * LIST_SHARES[1] / 100,
     ];
     let mut unique_ids: HashMap<usize, String> = HashMap::new();
+    let mut seeded_invalid = Vec::new();
     let mut next_index = 0usize;
     for (list_position, size) in sizes.into_iter().enumerate() {
         for position in 0..size {
@@ -76,6 +77,9 @@ pub(crate) fn store(config: &EmulatorConfig) -> Store {
             let list = &mut lists[list_position];
             let member = seeded_member(&mut member_rng, list, &who, unique_email_id, position, anchor);
             if list.member(&member.id).is_none() {
+                if who.invalid {
+                    seeded_invalid.push((list.id.clone(), member.id.clone()));
+                }
                 list.insert(member);
             }
         }
@@ -102,7 +106,7 @@ pub(crate) fn store(config: &EmulatorConfig) -> Store {
     }
     campaigns.sort_by_key(|campaign| campaign.send_time);
 
-    Store { api_key, seed, lists, campaigns, rng, next_web_id: 900_000_000, batches: Vec::new() }
+    Store { api_key, seed, lists, campaigns, rng, next_web_id: 900_000_000, batches: Vec::new(), seeded_invalid }
 }
 
 fn new_list(rng: &mut Pcg64, position: usize, name: &str) -> List {

@@ -3,6 +3,7 @@
 use std::sync::{Arc, RwLock};
 
 use super::model::{Member, Store, subscriber_hash};
+use super::reports::outcome;
 use super::seed;
 use super::write::path_hash;
 use crate::EmulatorConfig;
@@ -24,6 +25,25 @@ pub struct ListSummary {
     pub name: String,
     /// Members of every status, archived included.
     pub member_count: usize,
+}
+
+/// One recipient of one sent campaign and what they did with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignActivity {
+    /// The campaign.
+    pub campaign_id: String,
+    /// Its audience.
+    pub list_id: String,
+    /// The recipient's member id (subscriber hash).
+    pub member_id: String,
+    /// Whether it bounced (hard or soft).
+    pub bounced: bool,
+    /// Whether it was opened.
+    pub opened: bool,
+    /// Whether it was clicked.
+    pub clicked: bool,
+    /// Whether the member unsubscribed from it.
+    pub unsubscribed: bool,
 }
 
 impl MailchimpState {
@@ -64,6 +84,38 @@ impl MailchimpState {
     /// Members over all audiences (an address on two audiences counts twice).
     pub fn member_count(&self) -> usize {
         read(&self.store).lists.iter().map(|list| list.members.len()).sum()
+    }
+
+    /// The members seeded with an address that is not one (the
+    /// [`EmulatorConfig::invalid_email_fraction`]), as `(list id, member id)`
+    /// in seeding order: what a migration must reject, known without asking
+    /// any validator.
+    pub fn seeded_invalid_members(&self) -> Vec<(String, String)> {
+        read(&self.store).seeded_invalid.clone()
+    }
+
+    /// What every recipient of every sent campaign did, as the reports
+    /// (`email-activity`, `unsubscribed`) list it, in campaign order.
+    pub fn campaign_activity(&self) -> Vec<CampaignActivity> {
+        let store = read(&self.store);
+        let mut activity = Vec::new();
+        for campaign in &store.campaigns {
+            let Some(list) = store.lists.get(campaign.list) else { continue };
+            for member in &list.members {
+                if let Some(outcome) = outcome(store.seed, campaign, member) {
+                    activity.push(CampaignActivity {
+                        campaign_id: campaign.id.clone(),
+                        list_id: list.id.clone(),
+                        member_id: member.id.clone(),
+                        bounced: outcome.bounce.is_some(),
+                        opened: outcome.open.is_some(),
+                        clicked: outcome.click.is_some(),
+                        unsubscribed: outcome.unsubscribed.is_some(),
+                    });
+                }
+            }
+        }
+        activity
     }
 
     /// Ids of every campaign, oldest first.

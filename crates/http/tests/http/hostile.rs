@@ -137,3 +137,23 @@ async fn paging_past_the_page_limit_is_an_error() {
         "GET members: the page limit was reached after 5 pages; the platform's paging does not end"
     );
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_the_offset_is_caught_at_the_first_repeated_page() {
+    // Every page the same, and a total that promises a trillion items.
+    async fn members() -> axum::Json<serde_json::Value> {
+        axum::Json(json!({"members": [{"id": "a"}, {"id": "b"}], "total_items": 1_000_000_000_000u64}))
+    }
+    let client = client(&serve(Router::new().route("/lists/x/members", get(members))).await);
+    let mut pages = Paginator::offset(Request::get("lists/x/members"), "/members", 2);
+    let first = pages.next_page(&client).await.unwrap().unwrap();
+    // Read through the saved cursor, as a plugin does.
+    let mut pages =
+        Paginator::offset(Request::get("lists/x/members"), "/members", 2).resume(Some(&first.cursor)).unwrap();
+    let error = pages.next_page(&client).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "GET /lists/x/members: a page came back the same as the one before after 2 pages; the platform's paging does \
+         not end"
+    );
+}

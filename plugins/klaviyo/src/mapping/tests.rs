@@ -401,6 +401,8 @@ fn event_bodies_carry_the_metric_time_profile_and_dedupe_key() {
         "relationships": {"metric": {"data": {"type": "metric", "id": "M1"}}}});
     let read = event_record(&resource, &metrics).unwrap();
     assert!(!read.custom_fields.contains_key(EVENT_ID_FIELD));
+    // It reads back under the id its write answered, not Klaviyo's.
+    assert_eq!(read.source_id, "mailchimp:e1");
 }
 
 #[test]

@@ -3,21 +3,39 @@
 //! bulk create jobs (`POST /api/event-bulk-create-jobs`, up to 1,000 events
 //! and 5 MB a job, grouped per profile), each event with `unique_id`
 //! `<platform>:<source id>` so Klaviyo keeps a repeated event once, and with
-//! that id in its `cutover_id` property too.
+//! that id in its `cutover_id` property too. A job names no event ids, so
+//! that unique id is an event's target id, whether the write sent it or
+//! found it held; the event reads back under it (see `mapping::event_record`).
 //!
 //! A batch's jobs are sent together (at most four in flight), paced by
 //! the endpoint's limiter, so a job waiting out a 429 or a 5xx leaves the
 //! rate limit to the others.
 //!
 //! A job names each profile by id when the record has a contact reference,
-//! else by email, which Klaviyo upserts: no profile is looked up first.
+//! else by email, which Klaviyo upserts: no profile is looked up to send it.
 //! A job answers 202 with no per-event outcome, so where Klaviyo may hold
 //! events of a batch already (an instance's first batch, which a resumed run
-//! sends again, and the batch after a failed write), the events Klaviyo
-//! holds between the batch's first and last time are read first (`GET
-//! /api/events` filtered on that span, one page whatever the number of
-//! profiles), and an event whose `cutover_id` is among them is `unchanged`
-//! and not sent. Within a batch, a second event
+//! sends again, and the batch after a failed write), what Klaviyo holds at
+//! the batch's times is read first, and an event it holds under Klaviyo's
+//! own dedupe key (the same `unique_id`, read from the `cutover_id`
+//! property, the same metric and the same profile) is `unchanged` and not
+//! sent. An event held under that unique id for another metric or profile
+//! is not the batch's: Klaviyo stores the batch's as new.
+//!
+//! That read costs one request (`GET /api/events` filtered on the batch's
+//! first and last second, at the revision's largest page) where the span
+//! holds no more than a page: a first write, a resumed batch alone in its
+//! span. Otherwise the rest is read per metric of the batch (filtered on
+//! its `metric_id`; a metric Klaviyo does not know holds nothing), from
+//! where that page stopped, and a page that ends between two of the batch's
+//! times starts a new read at the next one. So every held event is found
+//! whatever the batch size, at a cost the batch sets, not what the span
+//! holds between its times: per metric, at most two pages per distinct
+//! second of the batch besides the full pages of events at those seconds.
+//! The metrics are listed (`GET /api/metrics`) only when the span holds more
+//! than a page or events under the batch's unique ids were found, and the
+//! profiles of those the batch names by email are read (100 a request) to
+//! compare addresses. Within a batch, a second event
 //! with the same profile, metric and second, or the same `unique_id`, is
 //! `unchanged` too.
 //!
@@ -28,10 +46,10 @@
 //! until the events it refuses are alone, and only those are rejected.
 
 use super::{PagePosition, map_items, outcome, parse_cursor, read_page, rejected, render_cursor};
-use crate::client::{Api, Endpoint, is_record_error, reject_reason, resource_id};
+use crate::client::{Api, Endpoint, is_record_error, profile_email, reject_reason, resource_id};
 use crate::mapping::{EVENT_ID_FIELD, event_body, event_profile_data, event_record, render_instant};
 use chrono::{DateTime, Datelike, Duration, Utc};
-use cutover_http::{PageStyle, Paginator, Request};
+use cutover_http::{HttpClient, PageStyle, Paginator, Request};
 use cutover_sdk::prelude::*;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -42,14 +60,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 const SIZED_PAGES_FROM: &str = "2026-07-15";
 /// Most events a page holds.
 const MAX_PAGE: usize = 1000;
-/// Pages of the batch's time span read to find what Klaviyo already holds:
-/// one, so a job costs one read whatever the target holds. A page finds
-/// every held event of a batch that was sent before and not committed (the
-/// resume case) unless its span is crowded by other events, such as a
-/// campaign's sends at one second.
-const MAX_SPAN_PAGES: usize = 1;
-/// The attributes read of those events: their properties hold `cutover_id`.
-const EVENT_FIELDS: &str = "event_properties";
+/// The attributes read of the events Klaviyo holds at a batch's times:
+/// their properties hold `cutover_id`, and their time says how far a page
+/// reached.
+const EVENT_FIELDS: &str = "event_properties,timestamp";
 /// Events one bulk create job may hold.
 const MAX_JOB_EVENTS: usize = 1000;
 /// What a job's body may weigh: Klaviyo's 5 MB less room for its envelope.
@@ -100,6 +114,12 @@ impl Metrics {
         self.loaded = true;
         Ok(())
     }
+
+    /// The ids of the metrics named `name`: an account may hold several of
+    /// one name (from different integrations).
+    fn ids_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.names.iter().filter(move |(_, known)| *known == name).map(|(id, _)| id.as_str())
+    }
 }
 
 fn metric_ids(items: &[Value]) -> Vec<&str> {
@@ -143,14 +163,44 @@ pub(crate) struct Written {
     /// run sends again the batch it had not committed) and after a write
     /// that failed part way. Only then is a batch's span read.
     may_hold: bool,
-    /// The unique ids of the last batch written, which a batch sent twice
-    /// in a row holds again.
-    last_batch: HashSet<String>,
+    /// The events of the last batch written, which a batch sent twice in a
+    /// row holds again.
+    last_batch: Held,
 }
 
 impl Default for Written {
     fn default() -> Written {
-        Written { may_hold: true, last_batch: HashSet::new() }
+        Written { may_hold: true, last_batch: Held::default() }
+    }
+}
+
+/// Events Klaviyo holds, by the key it keeps an event once under: the
+/// unique id, then the metric name and the profile.
+#[derive(Debug, Default)]
+struct Held(HashMap<String, Vec<(String, ProfileKey)>>);
+
+impl Held {
+    fn insert(&mut self, unique_id: String, metric: String, profile: ProfileKey) {
+        let keys = self.0.entry(unique_id).or_default();
+        if !keys.iter().any(|(known_metric, known_profile)| *known_metric == metric && *known_profile == profile) {
+            keys.push((metric, profile));
+        }
+    }
+
+    /// Whether Klaviyo holds `plan`'s event: its unique id for its metric
+    /// and profile.
+    fn holds(&self, plan: &Planned) -> bool {
+        self.0
+            .get(&plan.unique_id)
+            .is_some_and(|keys| keys.iter().any(|(metric, profile)| *metric == plan.metric && *profile == plan.profile))
+    }
+
+    fn absorb(&mut self, other: Held) {
+        for (unique_id, keys) in other.0 {
+            for (metric, profile) in keys {
+                self.insert(unique_id.clone(), metric, profile);
+            }
+        }
     }
 }
 
@@ -164,10 +214,8 @@ pub(crate) async fn write(
     let now = Utc::now();
     let planned: Vec<Result<Planned, RejectReason>> =
         records.iter().map(|record| plan(record, revision, now)).collect();
-    let mut held = if written.may_hold { held_events(api, revision, &planned).await? } else { HashMap::new() };
-    for unique_id in written.last_batch.drain() {
-        held.entry(unique_id.clone()).or_insert(unique_id);
-    }
+    let mut held = if written.may_hold { held_events(api, revision, &planned).await? } else { Held::default() };
+    held.absorb(std::mem::take(&mut written.last_batch));
     // Until this write succeeds, a job of it may have gone through.
     written.may_hold = true;
     let mut outcomes: Vec<Option<WriteOutcome>> = records.iter().map(|_| None).collect();
@@ -184,8 +232,10 @@ pub(crate) async fn write(
         };
         let fresh_key = seen_keys.insert((&plan.profile, plan.metric.as_str(), plan.at.timestamp()));
         let fresh_id = seen_ids.insert(plan.unique_id.as_str());
-        let result = if let Some(event_id) = held.get(&plan.unique_id) {
-            WriteResult::Unchanged { target_id: event_id.as_str().into() }
+        let result = if held.holds(plan) {
+            // The id a created event is answered with, so every instance
+            // answers an event with the same target id.
+            WriteResult::Unchanged { target_id: plan.unique_id.as_str().into() }
         } else if !(fresh_key && fresh_id) {
             // The same metric at the same second for the same profile, or the
             // same event, earlier in this batch: Klaviyo keeps the first.
@@ -206,14 +256,13 @@ pub(crate) async fn write(
         }
     }
     written.may_hold = false;
-    written.last_batch = planned
-        .iter()
-        .zip(&outcomes)
-        .filter(|(_, outcome)| {
-            outcome.as_ref().is_some_and(|outcome| !matches!(outcome.result, WriteResult::Rejected { .. }))
-        })
-        .filter_map(|(plan, _)| Some(plan.as_ref().ok()?.unique_id.clone()))
-        .collect();
+    for (plan, outcome) in planned.iter().zip(&outcomes) {
+        if let (Ok(plan), Some(outcome)) = (plan, outcome)
+            && !matches!(outcome.result, WriteResult::Rejected { .. })
+        {
+            written.last_batch.insert(plan.unique_id.clone(), plan.metric.clone(), plan.profile.clone());
+        }
+    }
     Ok(outcomes
         .into_iter()
         .zip(&records)
@@ -303,46 +352,216 @@ fn plan(record: &Record, revision: &str, now: DateTime<Utc>) -> Result<Planned, 
     Ok(Planned { event, profile: key, profile_data, metric, at, unique_id, bytes })
 }
 
-/// The events of the batch Klaviyo already holds, as unique id (their
-/// `cutover_id` property) to event id: every event between the batch's
-/// first and last time, read in at most [`MAX_SPAN_PAGES`] pages.
+/// The events of the batch Klaviyo already holds (see the module docs):
+/// one page of the batch's span, every metric; where the span holds more,
+/// the rest of each of the batch's metrics from where that page stopped.
 async fn held_events(
     api: &Api,
     revision: &str,
     planned: &[Result<Planned, RejectReason>],
-) -> Result<HashMap<String, String>, PluginError> {
-    let times = planned.iter().filter_map(|plan| plan.as_ref().ok()).map(|plan| plan.at);
-    let (Some(from), Some(until)) = (times.clone().min(), times.max()) else {
-        return Ok(HashMap::new());
+) -> Result<Held, PluginError> {
+    let plans: Vec<&Planned> = planned.iter().filter_map(|plan| plan.as_ref().ok()).collect();
+    let wanted: HashSet<&str> = plans.iter().map(|plan| plan.unique_id.as_str()).collect();
+    let mut times_of: BTreeMap<&str, Vec<DateTime<Utc>>> = BTreeMap::new();
+    for plan in &plans {
+        times_of.entry(plan.metric.as_str()).or_default().push(plan.at);
+    }
+    for times in times_of.values_mut() {
+        times.sort_unstable();
+        times.dedup();
+    }
+    let (Some(from), Some(until)) = (
+        times_of.values().filter_map(|times| times.first()).min(),
+        times_of.values().filter_map(|times| times.last()).max(),
+    ) else {
+        return Ok(Held::default());
     };
-    let filter = format!(
-        "and(greater-or-equal(datetime,{}),less-or-equal(datetime,{}))",
-        render_instant(&from),
-        render_instant(&until)
-    );
-    let request = Request::get("api/events").query("filter", filter).query("fields[event]", EVENT_FIELDS);
-    let mut pages = paginator(request, revision, MAX_PAGE);
     let client = api.client(Endpoint::ReadEvents)?;
-    let mut held = HashMap::new();
-    for _ in 0..MAX_SPAN_PAGES {
-        let Some(page) = pages.next_page(client).await? else {
-            return Ok(held);
-        };
-        for event in &page.items {
-            let unique_id =
-                event.pointer(&format!("/attributes/event_properties/{EVENT_ID_FIELD}")).and_then(Value::as_str);
-            if let (Some(unique_id), Some(event_id)) = (unique_id, resource_id(event)) {
-                held.insert(unique_id.to_owned(), event_id.to_owned());
+    let mut found = Vec::new();
+    let mut metrics = Metrics::default();
+    let mut pages = paginator(span_request(*from, *until, None), revision, MAX_PAGE);
+    if let Some(page) = pages.next_page(client).await? {
+        collect(&page.items, &wanted, &mut found);
+        if !page.done {
+            // The span holds more than a page: the rest of the batch's
+            // metrics, each from where the page stopped (events at that
+            // second may be on the next page).
+            let reached = page.items.last().and_then(event_time).unwrap_or(*from);
+            metrics.cover(api, std::iter::empty()).await?;
+            for (name, times) in &times_of {
+                let rest = &times[times.partition_point(|at| *at < reached)..];
+                let ids: Vec<String> = metrics.ids_named(name).map(str::to_owned).collect();
+                for id in &ids {
+                    // An id a filter cannot quote is read unfiltered: costlier,
+                    // as true.
+                    let metric_id = is_filter_safe(id).then_some(id.as_str());
+                    scan(client, revision, metric_id, rest, &wanted, &mut found).await?;
+                }
             }
         }
-        if page.done {
-            return Ok(held);
+    }
+    resolve(api, &mut metrics, found, &plans).await
+}
+
+/// An event Klaviyo holds under a unique id of the batch.
+#[derive(Debug)]
+struct Found {
+    unique_id: String,
+    metric_id: String,
+    profile_id: String,
+}
+
+/// `GET /api/events` of the events from `from` to `until` (to the second,
+/// both included), oldest first, of metric `metric_id` if one is given.
+fn span_request(from: DateTime<Utc>, until: DateTime<Utc>, metric_id: Option<&str>) -> Request {
+    let mut conditions = Vec::with_capacity(3);
+    if let Some(metric_id) = metric_id {
+        conditions.push(format!("equals(metric_id,\"{metric_id}\")"));
+    }
+    conditions.push(format!("greater-or-equal(datetime,{})", render_instant(&from)));
+    conditions.push(format!("less-or-equal(datetime,{})", render_instant(&until)));
+    Request::get("api/events")
+        .query("filter", format!("and({})", conditions.join(",")))
+        .query("fields[event]", EVENT_FIELDS)
+        .query("sort", "datetime")
+}
+
+/// Whether a value can go in a quoted filter string.
+fn is_filter_safe(value: &str) -> bool {
+    !value.is_empty() && !value.contains(['"', '\'', '\\'])
+}
+
+/// The events among `items` whose `cutover_id` is `wanted`.
+fn collect(items: &[Value], wanted: &HashSet<&str>, found: &mut Vec<Found>) {
+    let pointer = format!("/attributes/event_properties/{EVENT_ID_FIELD}");
+    for event in items {
+        let Some(unique_id) = event.pointer(&pointer).and_then(Value::as_str).filter(|id| wanted.contains(id)) else {
+            continue;
+        };
+        let metric_id = event.pointer("/relationships/metric/data/id").and_then(Value::as_str);
+        let profile_id = event.pointer("/relationships/profile/data/id").and_then(Value::as_str);
+        if let (Some(metric_id), Some(profile_id)) = (metric_id, profile_id) {
+            found.push(Found {
+                unique_id: unique_id.to_owned(),
+                metric_id: metric_id.to_owned(),
+                profile_id: profile_id.to_owned(),
+            });
         }
     }
-    // The span holds more events than the bound reads (a busy account): the
-    // events not found yet are treated as new. Klaviyo drops those it holds
-    // (same profile, metric and unique id), so nothing is doubled; such an
-    // event is only reported `created` where `unchanged` was true.
+}
+
+/// When an event read happened, to the second.
+fn event_time(event: &Value) -> Option<DateTime<Utc>> {
+    event
+        .pointer("/attributes/timestamp")
+        .and_then(Value::as_i64)
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+}
+
+/// What to read after a page of a metric's events that ended at `last`.
+#[derive(Debug, PartialEq, Eq)]
+enum NextRead {
+    /// The next page: `last` is one of the batch's times, and more events
+    /// at it may follow.
+    Page,
+    /// A new read from the batch's time at this index: none of its times
+    /// lies between `last` and that one, so what the span holds there is
+    /// skipped.
+    From(usize),
+    /// Nothing: none of the batch's times is after `last`.
+    Done,
+}
+
+/// What follows a page that ended at `last`, `times` being the batch's
+/// times still to read (in order, distinct).
+fn next_read(times: &[DateTime<Utc>], last: Option<DateTime<Utc>>) -> NextRead {
+    let Some(last) = last else {
+        return NextRead::Page;
+    };
+    let index = times.partition_point(|at| *at < last);
+    match times.get(index) {
+        None => NextRead::Done,
+        Some(at) if *at == last => NextRead::Page,
+        Some(_) => NextRead::From(index),
+    }
+}
+
+/// Reads the events Klaviyo holds at `times` (the batch's times of one
+/// metric, in order, distinct), of `metric_id` if given, into `found`. Each
+/// new read starts at a later time of the batch, so the reads end.
+async fn scan(
+    client: &HttpClient,
+    revision: &str,
+    metric_id: Option<&str>,
+    times: &[DateTime<Utc>],
+    wanted: &HashSet<&str>,
+    found: &mut Vec<Found>,
+) -> Result<(), PluginError> {
+    let Some(&until) = times.last() else {
+        return Ok(());
+    };
+    let mut start = 0;
+    while let Some(&from) = times.get(start) {
+        let mut pages = paginator(span_request(from, until, metric_id), revision, MAX_PAGE);
+        loop {
+            let Some(page) = pages.next_page(client).await? else {
+                return Ok(());
+            };
+            collect(&page.items, wanted, found);
+            if page.done {
+                return Ok(());
+            }
+            match next_read(times, page.items.last().and_then(event_time)) {
+                NextRead::From(index) if index > start => {
+                    start = index;
+                    break;
+                }
+                // A page that ended before `from` (a platform ignoring the
+                // filter): the link goes on, so the reads still end.
+                NextRead::Page | NextRead::From(_) => {}
+                NextRead::Done => return Ok(()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The events found as Klaviyo's dedupe keys: their metrics named (`GET
+/// /api/metrics`, only if some were found), and, for the events the batch
+/// names by email, the addresses of their profiles (`GET /api/profiles`,
+/// 100 a request).
+async fn resolve(api: &Api, metrics: &mut Metrics, found: Vec<Found>, plans: &[&Planned]) -> Result<Held, PluginError> {
+    let mut held = Held::default();
+    if found.is_empty() {
+        return Ok(held);
+    }
+    metrics.cover(api, found.iter().map(|event| event.metric_id.as_str())).await?;
+    let by_email: HashSet<(&str, &str)> = plans
+        .iter()
+        .filter(|plan| matches!(plan.profile, ProfileKey::Email(_)))
+        .map(|plan| (plan.unique_id.as_str(), plan.metric.as_str()))
+        .collect();
+    let profile_ids: Vec<String> = found
+        .iter()
+        .filter(|event| {
+            metrics
+                .names
+                .get(&event.metric_id)
+                .is_some_and(|metric| by_email.contains(&(event.unique_id.as_str(), metric.as_str())))
+        })
+        .map(|event| event.profile_id.clone())
+        .collect();
+    let profiles =
+        if profile_ids.is_empty() { HashMap::new() } else { api.profiles_by_id(&profile_ids, false).await? };
+    for event in found {
+        let Some(metric) = metrics.names.get(&event.metric_id) else {
+            continue;
+        };
+        if let Some(email) = profiles.get(&event.profile_id).and_then(profile_email) {
+            held.insert(event.unique_id.clone(), metric.clone(), ProfileKey::Email(email));
+        }
+        held.insert(event.unique_id, metric.clone(), ProfileKey::Id(event.profile_id));
+    }
     Ok(held)
 }
 
@@ -513,6 +732,38 @@ mod tests {
         let now = DateTime::from_timestamp(NOW, 0).unwrap_or(DateTime::UNIX_EPOCH);
         assert!(plan(&records[4], "2026-07-15", now).is_ok());
         assert!(plan(&records[1], "2026-07-15", now).is_ok(), "1998 is after 1990: fine from the 2026 snapshot on");
+    }
+
+    #[test]
+    fn a_read_goes_on_at_the_batchs_times_and_skips_what_lies_between() {
+        let at = |seconds: i64| DateTime::from_timestamp(seconds, 0);
+        let times: Vec<DateTime<Utc>> = [10, 20, 30].into_iter().filter_map(at).collect();
+        // A page that ends at one of the batch's times: more may follow there.
+        assert_eq!(next_read(&times, at(10)), NextRead::Page);
+        assert_eq!(next_read(&times, at(30)), NextRead::Page);
+        // Between two of them: a new read from the next one.
+        assert_eq!(next_read(&times, at(11)), NextRead::From(1));
+        assert_eq!(next_read(&times, at(5)), NextRead::From(0));
+        // After the last: nothing more to read.
+        assert_eq!(next_read(&times, at(31)), NextRead::Done);
+        assert_eq!(next_read(&times, None), NextRead::Page, "a page without a time says nothing of where it ended");
+    }
+
+    #[test]
+    fn an_event_is_held_only_under_its_unique_id_metric_and_profile() {
+        let records = [event("a", Some("P1"), None, NOW - 10), event("b", None, Some(" Ada@Example.org"), NOW - 10)];
+        let planned = planned(&records);
+        let [Ok(by_id), Ok(by_email)] = &planned[..] else { panic!("{planned:?}") };
+        let mut held = Held::default();
+        held.insert(by_id.unique_id.clone(), "Viewed Page".into(), by_id.profile.clone());
+        held.insert(by_id.unique_id.clone(), by_id.metric.clone(), ProfileKey::Id("P2".into()));
+        held.insert(by_email.unique_id.clone(), by_email.metric.clone(), ProfileKey::Email("bob@example.org".into()));
+        held.insert("mailchimp:c".into(), by_email.metric.clone(), by_email.profile.clone());
+        assert!(!held.holds(by_id), "another metric's and another profile's are not this event");
+        assert!(!held.holds(by_email), "another address's is not this event");
+        held.insert(by_id.unique_id.clone(), by_id.metric.clone(), ProfileKey::Id("P1".into()));
+        held.insert(by_email.unique_id.clone(), by_email.metric.clone(), ProfileKey::Email("ada@example.org".into()));
+        assert!(held.holds(by_id) && held.holds(by_email));
     }
 
     #[test]
