@@ -91,6 +91,17 @@ pub enum SecretError {
         /// The config field.
         field: String,
     },
+    /// A secret so short it could not be masked without masking ordinary
+    /// text too (and no real credential is that short).
+    #[error(
+        "`{field}` resolves to a secret shorter than {min} bytes: too short to be a credential, and output could not be kept free of it; check the variable or file it names"
+    )]
+    TooShort {
+        /// The config field.
+        field: String,
+        /// The shortest secret accepted.
+        min: usize,
+    },
     /// A reference in a field that does not hold a secret.
     #[error(
         "`{field}` is not a secret field, so it takes no reference (`{reference}`): only the fields the plugin's config schema marks secret (see `cutover plugins inspect`) take \"${{ENV_VAR}}\" or \"file:PATH\"; write the value itself"
@@ -108,9 +119,9 @@ fn registry() -> std::sync::MutexGuard<'static, Redactor> {
     SECRETS.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Redacts `value` from now on (ignored when shorter than
-/// [`MIN_SECRET_LEN`](cutover_abi::redact::MIN_SECRET_LEN): it would
-/// redact half of every message).
+/// Redacts `value` from now on. Resolution refuses a secret shorter than
+/// [`MIN_SECRET_LEN`](cutover_abi::redact::MIN_SECRET_LEN) (masking it would
+/// mask half of every message), so every secret registered is masked.
 fn register(value: &str) {
     registry().add(value);
 }
@@ -292,6 +303,11 @@ fn resolve_value(
                     })?,
                     Reference::File(file) => read_secret_file(config_dir, file, field)?,
                 };
+                // Every secret accepted is one that is masked everywhere.
+                let min = cutover_abi::redact::MIN_SECRET_LEN;
+                if resolved.len() < min {
+                    return Err(SecretError::TooShort { field: field.to_owned(), min });
+                }
                 register(&resolved);
                 Value::String(resolved)
             }
@@ -559,6 +575,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(resolved["base_url"], "https://${HOST}/file:x");
+    }
+
+    #[test]
+    fn a_secret_too_short_to_mask_is_refused_so_every_accepted_secret_is_masked() {
+        let folder = tempfile::tempdir().unwrap();
+        file(folder.path(), "short.txt", "ab3\n", 0o600);
+        let error = resolve(&table("api_key = \"file:short.txt\""), &schema(), folder.path(), "source.config")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "`source.config.api_key` resolves to a secret shorter than 4 bytes: too short to be a credential, and \
+             output could not be kept free of it; check the variable or file it names"
+        );
+        assert!(!error.contains("ab3"), "{error}");
+        file(folder.path(), "four.txt", "ab3d", 0o600);
+        let resolved =
+            resolve(&table("api_key = \"file:four.txt\""), &schema(), folder.path(), "source.config").unwrap();
+        assert_eq!(resolved["api_key"], "ab3d");
+        assert_eq!(redact("key=ab3d;"), "key=****;");
     }
 
     #[test]

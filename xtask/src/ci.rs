@@ -2,7 +2,7 @@
 //! first that fails and naming it. `.ci/run` installs what is missing and
 //! calls this; run it locally before pushing.
 
-use crate::{metadata, plugins, shell, tidy};
+use crate::{demo, metadata, plugins, shell, tidy};
 use anyhow::{Context, Result};
 use std::process::ExitCode;
 
@@ -18,6 +18,11 @@ const STEPS: &[Step] = &[
     // The host binary and every plugin cdylib, so the end-to-end tests find them.
     ("build", || shell::run("build", shell::cargo()?.args(["build", "--workspace"]))),
     ("plugins", || plugins::build_and_install(false).map(drop)),
+    // The README's first command, on the shipped sample data, so it stays true.
+    ("demo", || match demo::run()? {
+        code if code == std::process::ExitCode::SUCCESS => Ok(()),
+        _ => anyhow::bail!("step `demo` failed: `cargo xtask demo` did not finish (see its output above)"),
+    }),
     ("test", || shell::run("test", shell::cargo()?.args(["nextest", "run", "--workspace", "--no-fail-fast"]))),
     // nextest does not run doctests: the examples in the docs are run here.
     ("doctest", || shell::run("doctest", shell::cargo()?.args(["test", "--workspace", "--doc"]))),
