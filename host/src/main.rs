@@ -67,6 +67,9 @@ enum Command {
     /// The records a migration rejected.
     #[command(subcommand)]
     Rejects(RejectsCommand),
+    /// The state store beside a migration config (`<config>.state.db`).
+    #[command(subcommand)]
+    State(StateCommand),
     /// Move every stream of a migration config and print the accounting. An
     /// interrupted run is resumed from its last checkpoints.
     Migrate {
@@ -103,6 +106,29 @@ enum RejectsCommand {
         /// Also write the run report as JSON to this file.
         #[arg(long, value_name = "FILE")]
         report_json: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StateCommand {
+    /// Drop the personal data kept as read for the finished runs started
+    /// before DATE, and compact the file so its bytes are gone.
+    ///
+    /// Drops each reject's raw record (the reject itself, with its stream,
+    /// location, reason and message, stays listed, and can no longer be
+    /// replayed) and the records held back for a second pass. Unfinished
+    /// runs are left alone (they may be resumed); the id map, checkpoints and
+    /// run reports are never touched.
+    Purge {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+        /// Purge runs that started before this: `YYYY-MM-DD` (midnight UTC)
+        /// or an RFC 3339 time; not in the future (a bad DATE exits 2).
+        #[arg(long, value_name = "DATE", value_parser = cli::state::parse_before)]
+        before: chrono::DateTime<chrono::Utc>,
+        /// Say what would be purged, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -177,6 +203,10 @@ fn run(cli: Cli) -> miette::Result<u8> {
         }
         Command::Rejects(RejectsCommand::List { config, json }) => {
             println!("{}", cli::rejects::render(&cli::rejects::list(config).into_diagnostic()?, *json));
+            Ok(EXIT_OK)
+        }
+        Command::State(StateCommand::Purge { config, before, dry_run }) => {
+            print!("{}", cli::state::render(&cli::state::purge(config, *before, *dry_run).into_diagnostic()?));
             Ok(EXIT_OK)
         }
         Command::Plugins(PluginsCommand::Lock { config }) => {

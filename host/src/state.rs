@@ -549,6 +549,212 @@ impl StateStore for SqliteState {
     }
 }
 
+/// What a purged reject's `raw` holds: `[purged 2026-12-05]`, the day of the
+/// purge. Not a record, so a replay never serves it.
+pub fn purged_marker(day: chrono::NaiveDate) -> String {
+    format!("[purged {}]", day.format("%Y-%m-%d"))
+}
+
+/// The day (`2026-12-05`) a reject's raw record was purged, when `raw` is a
+/// purge marker ([`purged_marker`]).
+pub fn purged_on(raw: &str) -> Option<&str> {
+    let day = raw.strip_prefix("[purged ")?.strip_suffix(']')?;
+    let shaped = day.len() == 10
+        && day
+            .bytes()
+            .enumerate()
+            .all(|(at, byte)| if at == 4 || at == 7 { byte == b'-' } else { byte.is_ascii_digit() });
+    shaped.then_some(day)
+}
+
+/// [`purged_on`] in SQL (`raw GLOB …`): a reject purged already is not counted again.
+const PURGED_GLOB: &str = "[[]purged [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]]";
+
+/// A run whose raw records a purge dropped (or, dry, would drop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgedRun {
+    /// Its id.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Rejects whose raw record was replaced by the purge marker.
+    pub rejects: u64,
+    /// Records held back for a second pass, deleted.
+    pub held_back: u64,
+}
+
+/// A run started before a purge's date that the purge left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptRun {
+    /// Its id.
+    pub run_id: String,
+    /// When it started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// A migration or a replay.
+    pub kind: RunKind,
+    /// `None`: the run is unfinished, and the next `migrate` or `rejects
+    /// replay` may resume it. `Some(replay)`: it is finished, but the
+    /// unfinished replay `replay` still reads its rejects.
+    pub replayed_by: Option<String>,
+}
+
+/// What [`SqliteState::purge_raw_before`] did, or in a dry run would do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PurgeCounts {
+    /// The runs raw records were taken from, in the order they started.
+    pub runs: Vec<PurgedRun>,
+    /// The runs started before the date that were left alone.
+    pub left_alone: Vec<KeptRun>,
+    /// Finished runs started before the date with no raw record left (none
+    /// kept, or purged before).
+    pub clean: usize,
+    /// Another connection was reading the state, so the WAL could not be
+    /// emptied: purged bytes may remain in `<state>-wal` until it ends.
+    pub wal_busy: bool,
+}
+
+impl PurgeCounts {
+    /// Rejects whose raw record was purged, over all runs.
+    pub fn rejects(&self) -> u64 {
+        self.runs.iter().map(|run| run.rejects).sum()
+    }
+
+    /// Held-back records deleted, over all runs.
+    pub fn held_back(&self) -> u64 {
+        self.runs.iter().map(|run| run.held_back).sum()
+    }
+}
+
+/// A row of `runs`, for a purge.
+struct StoredRun {
+    rowid: i64,
+    run_id: String,
+    kind: String,
+    started_at: Option<chrono::DateTime<chrono::Utc>>,
+    finished: bool,
+}
+
+impl SqliteState {
+    /// Drops the raw records of the runs that started before `before` and
+    /// are finished: each reject's `raw` becomes [`purged_marker`] (today),
+    /// so the reject (stream, location, reason, message) stays listed and is
+    /// no longer replayable, and the records held back for a second pass
+    /// are deleted. The id map, checkpoints and run reports are never
+    /// touched: resume, status and the id map need them, and they hold no
+    /// raw record. An unfinished run is left alone (it may be resumed), and
+    /// so is a finished run an unfinished replay still reads rejects from.
+    ///
+    /// Then the database is rebuilt (`VACUUM`) and its WAL emptied
+    /// (`wal_checkpoint(TRUNCATE)`), so the purged bytes are gone from the
+    /// files. A dry run counts and changes nothing. `before` is not checked
+    /// against the clock: `cutover state purge` refuses a date to come.
+    pub fn purge_raw_before(
+        &mut self,
+        before: chrono::DateTime<chrono::Utc>,
+        dry_run: bool,
+    ) -> Result<PurgeCounts, StateError> {
+        let path = self.path.clone();
+        let error = |source| StateError::Sqlite { path: path.clone(), source };
+        // Freed cells are zeroed in place too, should the VACUUM below fail.
+        self.connection.pragma_update(None, "secure_delete", true).map_err(error)?;
+        let marker = purged_marker(chrono::Utc::now().date_naive());
+        let behavior =
+            if dry_run { rusqlite::TransactionBehavior::Deferred } else { rusqlite::TransactionBehavior::Immediate };
+        let transaction = self.connection.transaction_with_behavior(behavior).map_err(error)?;
+        let runs: Vec<StoredRun> = transaction
+            .prepare("SELECT rowid, run_id, kind, started_at, finished_at FROM runs ORDER BY rowid")
+            .and_then(|mut statement| {
+                statement
+                    .query_map([], |row| {
+                        let started_at: String = row.get(3)?;
+                        Ok(StoredRun {
+                            rowid: row.get(0)?,
+                            run_id: row.get(1)?,
+                            kind: row.get(2)?,
+                            started_at: chrono::DateTime::parse_from_rfc3339(&started_at)
+                                .ok()
+                                .map(|time| time.with_timezone(&chrono::Utc)),
+                            finished: row.get::<_, Option<String>>(4)?.is_some(),
+                        })
+                    })
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(error)?;
+        let mut counts = PurgeCounts::default();
+        for run in &runs {
+            // A start time that does not parse is not known to be before.
+            let Some(started_at) = run.started_at.filter(|started_at| *started_at < before) else { continue };
+            let kind = if run.kind == RunKind::Replay.as_str() { RunKind::Replay } else { RunKind::Migrate };
+            let kept = |replayed_by| KeptRun { run_id: run.run_id.clone(), started_at, kind, replayed_by };
+            if !run.finished {
+                counts.left_alone.push(kept(None));
+                continue;
+            }
+            if let Some(replay) = unfinished_replay_reading(&runs, run.rowid) {
+                counts.left_alone.push(kept(Some(replay.to_owned())));
+                continue;
+            }
+            let id = &run.run_id;
+            let (rejects, held_back) = if dry_run {
+                let count = |sql: &str, parameters: &[&dyn rusqlite::ToSql]| {
+                    transaction.query_row(sql, parameters, |row| row.get::<_, i64>(0)).map(|count| count.unsigned_abs())
+                };
+                (
+                    count(
+                        "SELECT COUNT(*) FROM rejects WHERE run_id = ?1 AND NOT raw GLOB ?2",
+                        params![id, PURGED_GLOB],
+                    ),
+                    count("SELECT COUNT(*) FROM deferred WHERE run_id = ?1", params![id]),
+                )
+            } else {
+                let changed = |sql: &str, parameters: &[&dyn rusqlite::ToSql]| {
+                    transaction.execute(sql, parameters).map(|changed| u64::try_from(changed).unwrap_or(u64::MAX))
+                };
+                (
+                    changed(
+                        "UPDATE rejects SET raw = ?3, replayable = 0 WHERE run_id = ?1 AND NOT raw GLOB ?2",
+                        params![id, PURGED_GLOB, marker],
+                    ),
+                    changed("DELETE FROM deferred WHERE run_id = ?1", params![id]),
+                )
+            };
+            let (rejects, held_back) = (rejects.map_err(error)?, held_back.map_err(error)?);
+            if rejects == 0 && held_back == 0 {
+                counts.clean += 1;
+            } else {
+                counts.runs.push(PurgedRun { run_id: run.run_id.clone(), started_at, rejects, held_back });
+            }
+        }
+        if dry_run {
+            // Dropped: rolled back, though it only read.
+            return Ok(counts);
+        }
+        transaction.commit().map_err(error)?;
+        // Rebuilt without the freed pages, through the WAL; the checkpoint
+        // copies it into the file, truncates the file to its new size and
+        // empties the WAL, old frames and all.
+        self.connection.execute_batch("VACUUM").map_err(error)?;
+        let busy: i64 =
+            self.connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get(0)).map_err(error)?;
+        counts.wal_busy = busy != 0;
+        Ok(counts)
+    }
+}
+
+/// The unfinished replay that still reads the rejects of the run at `rowid`,
+/// if any: a replay reads the rejects of the last migration before it and of
+/// the runs between (as [`StateStore::open_rejects`] does).
+fn unfinished_replay_reading(runs: &[StoredRun], rowid: i64) -> Option<&str> {
+    runs.iter()
+        .filter(|replay| replay.kind == RunKind::Replay.as_str() && !replay.finished && replay.rowid > rowid)
+        .find(|replay| {
+            !runs.iter().any(|other| {
+                other.kind == RunKind::Migrate.as_str() && other.rowid > rowid && other.rowid < replay.rowid
+            })
+        })
+        .map(|replay| replay.run_id.as_str())
+}
+
 const LOOKUP: &str = "SELECT target_id FROM id_map WHERE source_platform = ?1 AND entity = ?2 AND source_id = ?3";
 
 /// [`IdLookup`] on its own read-only connection: WAL lets it read what the
@@ -632,5 +838,234 @@ mod tests {
         assert_eq!((run.run_id.as_str(), resumed), ("run-3", false));
         let (last, streams) = state.last_run().unwrap().unwrap();
         assert_eq!((last.run_id.as_str(), streams.len()), ("run-3", 0));
+    }
+
+    fn reject(raw: &str) -> RejectEntry {
+        RejectEntry {
+            stream: "contacts".into(),
+            location: "in.jsonl:3".into(),
+            code: "invalid_email".into(),
+            message: "not an address".into(),
+            raw: raw.into(),
+        }
+    }
+
+    fn held(source_id: &str, secret: &str) -> DeferredRecord {
+        DeferredRecord {
+            source_id: source_id.into(),
+            record: format!("{{\"note\":\"{secret}\"}}"),
+            original: String::new(),
+        }
+    }
+
+    /// A replayable reject: a whole record, with `email` in it.
+    fn record_with(email: &str) -> String {
+        let contact = cutover_schema::Contact { email: Some(email.into()), ..cutover_schema::Contact::default() };
+        let record = cutover_schema::Record::new(
+            "old",
+            "7",
+            chrono::DateTime::UNIX_EPOCH,
+            cutover_schema::Entity::Contact(contact),
+        );
+        serde_json::to_string(&record).unwrap()
+    }
+
+    /// Commits one batch of `run_id` with these rejects and held-back records.
+    fn commit(state: &mut SqliteState, run_id: &str, rejects: Vec<RejectEntry>, deferred: Vec<DeferredRecord>) {
+        state
+            .commit_batch(&BatchCommit {
+                run_id,
+                progress: &progress("contacts", "10", 10),
+                id_map: vec![IdMapEntry {
+                    source_platform: "old".into(),
+                    entity: "contact".into(),
+                    source_id: format!("{run_id}-1"),
+                    target_id: "t-1".into(),
+                }],
+                rejects,
+                deferred,
+                undeferred: Vec::new(),
+                replayed_through: None,
+            })
+            .unwrap();
+    }
+
+    /// Every reject of a run as stored: (raw, replayable, replayed_in).
+    fn stored_rejects(state: &SqliteState, run_id: &str) -> Vec<(String, bool, Option<String>)> {
+        let mut statement = state
+            .connection
+            .prepare("SELECT raw, replayable, replayed_in FROM rejects WHERE run_id = ?1 ORDER BY id")
+            .unwrap();
+        statement
+            .query_map([run_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    /// The files of the state store that hold `needle`.
+    fn files_with(path: &Path, needle: &str) -> Vec<String> {
+        ["", "-wal", "-shm"]
+            .into_iter()
+            .map(|suffix| format!("{}{suffix}", path.display()))
+            .filter(|file| {
+                std::fs::read(file)
+                    .is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle.as_bytes()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_purge_drops_the_raw_records_of_finished_runs_before_the_date_and_nothing_else() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let mut state = SqliteState::open(&path).unwrap();
+        state.resume_or_start_run("run-1", RunKind::Migrate).unwrap();
+        let replayable = record_with("planted-in-a-record@");
+        commit(
+            &mut state,
+            "run-1",
+            vec![reject(&replayable), reject("planted,raw,row")],
+            vec![held("8", "planted-held-back")],
+        );
+        state.finish_run("run-1").unwrap();
+        // Open, with raw records of its own: it may be resumed.
+        state.resume_or_start_run("run-2", RunKind::Migrate).unwrap();
+        commit(&mut state, "run-2", vec![reject("run-2-raw-row")], vec![held("9", "run-2-held-back")]);
+        let before_runs = chrono::Utc::now();
+        let marker = purged_marker(chrono::Utc::now().date_naive());
+        for planted in ["planted-in-a-record@", "planted,raw,row", "planted-held-back"] {
+            assert!(!files_with(&path, planted).is_empty(), "{planted} is stored before the purge");
+        }
+
+        // A date before every run changes nothing.
+        let earlier = state.purge_raw_before(before_runs - chrono::Duration::days(1), false).unwrap();
+        assert_eq!(earlier, PurgeCounts::default());
+        assert_eq!(stored_rejects(&state, "run-1")[1].0, "planted,raw,row");
+
+        let dry = state.purge_raw_before(before_runs, true).unwrap();
+        let purged_run = |run: &PurgedRun| (run.run_id.clone(), run.rejects, run.held_back);
+        assert_eq!(dry.runs.iter().map(purged_run).collect::<Vec<_>>(), [("run-1".to_owned(), 2, 1)]);
+        let left: Vec<_> = dry.left_alone.iter().map(|run| (run.run_id.as_str(), run.replayed_by.as_deref())).collect();
+        assert_eq!(left, [("run-2", None)]);
+        assert_eq!(stored_rejects(&state, "run-1")[0].0, replayable, "a dry run changes nothing");
+        assert_eq!(state.deferred("run-1", "contacts", None).unwrap().len(), 1);
+
+        let counts = state.purge_raw_before(before_runs, false).unwrap();
+        assert_eq!((counts.runs, counts.left_alone, counts.wal_busy), (dry.runs, dry.left_alone, false));
+        assert_eq!(
+            stored_rejects(&state, "run-1"),
+            [(marker.clone(), false, None), (marker.clone(), false, None)],
+            "the rejects stay, their raw record replaced and no longer replayable"
+        );
+        assert!(state.deferred("run-1", "contacts", None).unwrap().is_empty());
+        for planted in ["planted-in-a-record@", "planted,raw,row", "planted-held-back"] {
+            assert_eq!(files_with(&path, planted), Vec::<String>::new(), "{planted} is gone from every file");
+        }
+        // The unfinished run keeps everything, and resumes.
+        assert_eq!(stored_rejects(&state, "run-2"), [("run-2-raw-row".to_owned(), false, None)]);
+        assert_eq!(state.deferred("run-2", "contacts", None).unwrap().len(), 1);
+        let (run, resumed) = state.resume_or_start_run("run-3", RunKind::Migrate).unwrap();
+        assert_eq!((run.run_id.as_str(), resumed), ("run-2", true));
+        // The id map and checkpoints are untouched.
+        let mut lookup = state.id_lookup().unwrap();
+        assert_eq!(lookup.target_id("old", "contact", "run-1-1").unwrap().as_deref(), Some("t-1"));
+        assert_eq!(state.progress("run-1", "contacts").unwrap(), Some(progress("contacts", "10", 10)));
+
+        // Purged already: counted as clean, never again as purged.
+        let again = state.purge_raw_before(before_runs, false).unwrap();
+        assert_eq!((again.runs.len(), again.clean, again.left_alone.len()), (0, 1, 1));
+        assert_eq!(stored_rejects(&state, "run-1")[0].0, marker);
+    }
+
+    #[test]
+    fn a_purged_reject_is_neither_served_nor_taken_by_a_replay() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut state = SqliteState::open(&folder.path().join("state.db")).unwrap();
+        state.resume_or_start_run("run-1", RunKind::Migrate).unwrap();
+        commit(&mut state, "run-1", vec![reject(&record_with("a@")), reject(&record_with("b@"))], Vec::new());
+        state.finish_run("run-1").unwrap();
+        assert_eq!(crate::ledger::LedgerSource::new(state.open_rejects().unwrap(), "replay-1").count("contacts"), 2);
+        state.purge_raw_before(chrono::Utc::now(), false).unwrap();
+
+        let open = state.open_rejects().unwrap();
+        assert!(open.iter().all(|reject| purged_on(&reject.entry.raw).is_some()), "{open:?}");
+        assert_eq!(crate::ledger::LedgerSource::new(open.clone(), "replay-1").count("contacts"), 0);
+        // A replay's commit through every id takes only what it served.
+        state.resume_or_start_run("replay-1", RunKind::Replay).unwrap();
+        let last = open.last().map(|reject| reject.id).unwrap();
+        state
+            .commit_batch(&BatchCommit {
+                run_id: "replay-1",
+                progress: &progress("contacts", &last.to_string(), 0),
+                id_map: Vec::new(),
+                rejects: Vec::new(),
+                deferred: Vec::new(),
+                undeferred: Vec::new(),
+                replayed_through: Some(("contacts", last)),
+            })
+            .unwrap();
+        assert_eq!(state.open_rejects().unwrap(), open, "still open, still listed");
+    }
+
+    #[test]
+    fn the_runs_an_unfinished_replay_reads_are_left_alone() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut state = SqliteState::open(&folder.path().join("state.db")).unwrap();
+        for (run_id, kind) in [("run-1", RunKind::Migrate), ("run-2", RunKind::Migrate), ("replay-1", RunKind::Replay)]
+        {
+            state.resume_or_start_run(run_id, kind).unwrap();
+            commit(&mut state, run_id, vec![reject(&record_with("a@"))], Vec::new());
+            state.finish_run(run_id).unwrap();
+        }
+        state.resume_or_start_run("replay-2", RunKind::Replay).unwrap();
+        let counts = state.purge_raw_before(chrono::Utc::now(), false).unwrap();
+        // replay-2 reads the rejects of run-2 and of replay-1; run-1's are no longer open.
+        assert_eq!(counts.runs.iter().map(|run| run.run_id.as_str()).collect::<Vec<_>>(), ["run-1"]);
+        let left: Vec<_> =
+            counts.left_alone.iter().map(|run| (run.run_id.as_str(), run.replayed_by.as_deref())).collect();
+        assert_eq!(left, [("run-2", Some("replay-2")), ("replay-1", Some("replay-2")), ("replay-2", None)]);
+        assert!(state.open_rejects().unwrap().iter().all(|reject| purged_on(&reject.entry.raw).is_none()));
+    }
+
+    #[test]
+    fn only_the_purge_marker_reads_as_purged() {
+        let marker = purged_marker(chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap());
+        assert_eq!((marker.as_str(), purged_on(&marker)), ("[purged 2026-12-05]", Some("2026-12-05")));
+        for raw in ["", "[purged ]", "[purged 2026-12-5]", "[purged 2026-12-05] and more", "{\"purged\":1}"] {
+            assert_eq!(purged_on(raw), None, "{raw}");
+        }
+        // The SQL form agrees.
+        let connection = Connection::open_in_memory().unwrap();
+        for (raw, expected) in [(marker.as_str(), true), ("[purged 2026-12-5]", false), ("x[purged 2026-12-05]", false)]
+        {
+            let matched: bool =
+                connection.query_row("SELECT ?1 GLOB ?2", params![raw, PURGED_GLOB], |row| row.get(0)).unwrap();
+            assert_eq!(matched, expected, "{raw}");
+        }
+    }
+
+    #[test]
+    fn a_reader_that_keeps_the_wal_is_reported_not_ignored() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let mut state = SqliteState::open(&path).unwrap();
+        state.resume_or_start_run("run-1", RunKind::Migrate).unwrap();
+        commit(&mut state, "run-1", vec![reject("planted,raw,row")], Vec::new());
+        state.finish_run("run-1").unwrap();
+        // Another process in the middle of a read, on the frames as they were.
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN; SELECT COUNT(*) FROM rejects;").unwrap();
+        // Not the 5 s a purge waits for it.
+        state.connection.busy_timeout(std::time::Duration::from_millis(50)).unwrap();
+        let counts = state.purge_raw_before(chrono::Utc::now(), false).unwrap();
+        assert!(counts.wal_busy && counts.rejects() == 1, "{counts:?}");
+        assert!(!files_with(&path, "planted,raw,row").is_empty(), "what the report warns of");
+        reader.execute_batch("COMMIT").unwrap();
+        drop(reader);
+        // Run again once it is done: the WAL is emptied, nothing is left.
+        let again = state.purge_raw_before(chrono::Utc::now(), false).unwrap();
+        assert!(!again.wal_busy && again.rejects() == 0, "{again:?}");
+        assert_eq!(files_with(&path, "planted,raw,row"), Vec::<String>::new());
     }
 }

@@ -15,4 +15,5 @@ mod resume;
 mod samples;
 mod scaffold;
 mod secrets;
+mod state;
 mod trust;

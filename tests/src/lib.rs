@@ -500,3 +500,28 @@ mod url_and_toml_tests {
         assert_eq!(super::toml_string("k\"e\\y\né-1_2.3"), "\"k\\u0022e\\u005Cy\\u000A\\u00E9-1_2.3\"");
     }
 }
+
+/// Now, in UTC, as RFC 3339 with milliseconds (`2026-12-05T18:10:57.123Z`),
+/// by SQLite's clock: a `cutover state purge --before` that takes every run
+/// started until now.
+pub fn utc_now_rfc3339() -> String {
+    let connection = rusqlite::Connection::open_in_memory().expect("an in-memory database");
+    connection.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')", [], |row| row.get(0)).expect("the time")
+}
+
+/// The files of the state store `state` (see [`state_path`]: the database,
+/// its WAL and its shared memory, those that exist) whose bytes contain
+/// `needle`.
+pub fn state_files_containing(state: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    ["", "-wal", "-shm"]
+        .into_iter()
+        .map(|suffix| {
+            let mut name = state.as_os_str().to_owned();
+            name.push(suffix);
+            PathBuf::from(name)
+        })
+        .filter(|file| {
+            std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|window| window == needle))
+        })
+        .collect()
+}

@@ -18,10 +18,10 @@ use crate::mapping::StreamMapping;
 use crate::plugin::{BatchSource, LoadedPlugin, PluginInstance};
 use crate::report::{RunReport, StreamStatus};
 use crate::secrets;
-use crate::state::{RunKind, SqliteState, StateStore};
+use crate::state::{self, OpenReject, RunKind, SqliteState, StateStore};
 use cutover_abi::PluginError;
 use cutover_abi::metadata::{Direction, PluginMetadata, stream_list};
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 /// Why a migration could not start or finish.
@@ -199,6 +199,31 @@ impl Reader {
     }
 }
 
+/// A replay serves no reject whose raw record `cutover state purge` dropped
+/// (its marker is not a record, and the ledger never marks it taken); says
+/// on stderr how many of the open rejects that leaves behind.
+fn say_which_were_purged(open: &[OpenReject], current_run: &str) {
+    let purged: Vec<&str> = open
+        .iter()
+        .filter(|reject| reject.run_id != current_run)
+        .filter_map(|reject| state::purged_on(&reject.entry.raw))
+        .collect();
+    let count = purged.len();
+    let days: BTreeSet<&str> = purged.into_iter().collect();
+    if count > 0 {
+        let (records, their) = if count == 1 {
+            ("rejected record", "its raw record was")
+        } else {
+            ("rejected records", "their raw records were")
+        };
+        eprintln!(
+            "{count} {records} cannot be replayed: {their} purged (`cutover state purge`, on {}); `cutover rejects \
+             list` still shows each and why, and `cutover migrate` reads them from the source again",
+            days.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+}
+
 fn execute(
     discovery: &Discovery,
     config_path: &Path,
@@ -255,7 +280,11 @@ fn execute(
     };
     let mut reader = match &source_config {
         Some(source_config) => Reader::Plugin(open(source_plugin, source_config, "source")?),
-        None => Reader::Ledger(LedgerSource::new(state.open_rejects()?, &run.run_id)),
+        None => {
+            let open = state.open_rejects()?;
+            say_which_were_purged(&open, &run.run_id);
+            Reader::Ledger(LedgerSource::new(open, &run.run_id))
+        }
     };
     let mut destination = open(destination_plugin, &destination_config, "destination")?;
     let entity_of = |stream: &str| source_plugin.metadata.stream(stream).map(|info| info.entity);

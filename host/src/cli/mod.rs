@@ -5,6 +5,7 @@ pub mod migrate;
 pub mod plugins;
 pub mod progress;
 pub mod rejects;
+pub mod state;
 pub mod status;
 
 use crate::discovery::{self, Discovery};
