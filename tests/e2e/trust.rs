@@ -4,7 +4,7 @@
 //! two files answer to is an error, and everything a migration writes is
 //! readable by its owner only, whatever the umask.
 
-use cutover_e2e::{Workspace, plugin_library, run};
+use cutover_e2e::{Workspace, plugin_library, run, set_mode};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -19,10 +19,6 @@ fn list_with_marker(workspace: &Workspace, folder: &Path, marker: &Path) -> (i32
         .args(["plugins", "list", "--plugin-dir"])
         .arg(folder));
     (output.status.code().unwrap_or(-1), stdout, stderr)
-}
-
-fn chmod(path: &Path, mode: u32) {
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
 
 #[test]
@@ -41,7 +37,7 @@ fn a_library_in_a_world_writable_folder_is_refused_without_being_loaded() {
     let workspace = Workspace::new();
     workspace.copy_into(&plugin_library(MARKER_LIBRARY), "shared");
     let folder = workspace.path().join("shared");
-    chmod(&folder, 0o777);
+    set_mode(&folder, 0o777);
     let marker = workspace.path().join("marker");
     let (code, stdout, stderr) = list_with_marker(&workspace, &folder, &marker);
     assert_eq!(code, 0, "{stderr}");
@@ -52,9 +48,9 @@ fn a_library_in_a_world_writable_folder_is_refused_without_being_loaded() {
     assert!(stderr.contains("help: "), "{stderr}");
 
     // The same with only the file writable by its group.
-    chmod(&folder, 0o755);
+    set_mode(&folder, 0o755);
     let file = folder.join(format!("lib{MARKER_LIBRARY}.so"));
-    chmod(&file, 0o775);
+    set_mode(&file, 0o775);
     let (_, _, stderr) = list_with_marker(&workspace, &folder, &marker);
     assert!(!marker.exists(), "the library was loaded:\n{stderr}");
     assert!(stderr.contains("its group may write the plugin file (mode 775)"), "{stderr}");
