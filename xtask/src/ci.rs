@@ -24,6 +24,13 @@ const STEPS: &[Step] = &[
         _ => anyhow::bail!("step `demo` failed: `cargo xtask demo` did not finish (see its output above)"),
     }),
     ("test", || shell::run("test", shell::cargo()?.args(["nextest", "run", "--workspace", "--no-fail-fast"]))),
+    // The emulators driven by the vendors' own clients and Singer taps,
+    // installed from PyPI into target/fidelity (needs the built emulator).
+    ("fidelity", || {
+        let mut suite = std::process::Command::new("bash");
+        suite.arg("tests/fidelity/run.sh").current_dir(shell::project_root()?);
+        shell::run("fidelity", &mut suite)
+    }),
     // nextest does not run doctests: the examples in the docs are run here.
     ("doctest", || shell::run("doctest", shell::cargo()?.args(["test", "--workspace", "--doc"]))),
     ("doc", || {

@@ -2,7 +2,7 @@
 //! or by bare commas; strings in single or double quotes, datetimes bare,
 //! lists in brackets.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 use super::errors::KlError;
 
@@ -25,7 +25,10 @@ impl FilterValue {
         }
     }
 
-    /// The value as a moment: ISO 8601 datetime or date, quoted or not.
+    /// The value as a moment: ISO 8601 datetime or date, quoted or not. A
+    /// datetime without an offset (`2018-12-27T12:30:00`,
+    /// `2018-12-27T12:30:00.710`, as Klaviyo's date formats guide lists and
+    /// the Python SDK's `FilterBuilder` sends for a naive datetime) is UTC.
     pub(crate) fn moment(&self) -> Option<DateTime<Utc>> {
         let text = self.text()?;
         // An unencoded `+00:00` arrives as ` 00:00`.
@@ -34,6 +37,12 @@ impl FilterValue {
             .or_else(|_| DateTime::parse_from_rfc3339(&repaired))
             .map(|moment| moment.with_timezone(&Utc))
             .ok()
+            .or_else(|| {
+                ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+                    .iter()
+                    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+                    .map(|moment| moment.and_utc())
+            })
             .or_else(|| {
                 NaiveDate::parse_from_str(text, "%Y-%m-%d")
                     .ok()
@@ -163,6 +172,10 @@ impl Parser {
             self.expect('(')?;
             if operator == "and" {
                 conditions.extend(self.conditions()?);
+            } else if operator == "has" {
+                // `has(field)`: no value.
+                let field = self.word();
+                conditions.push(Condition { operator, field, value: FilterValue::List(Vec::new()) });
             } else {
                 let field = self.word();
                 self.expect(',')?;
@@ -260,6 +273,18 @@ mod tests {
                 ("any", "email", FilterValue::List(vec![text("a@b.co"), text("c@d.co")])),
             ],
         );
+    }
+
+    #[test]
+    fn has_and_naive_datetimes() {
+        check(
+            "has(profile),equals(metric_id,\"M\")",
+            &[("has", "profile", FilterValue::List(Vec::new())), ("equals", "metric_id", text("M"))],
+        );
+        let naive = FilterValue::Bare("2018-12-27T12:30:00.710".to_owned()).moment();
+        assert_eq!(naive.map(|moment| moment.timestamp_millis()), Some(1_545_913_800_710));
+        let plain = FilterValue::Bare("2018-12-27T12:30:00".to_owned()).moment();
+        assert_eq!(plain.map(|moment| moment.timestamp()), Some(1_545_913_800));
     }
 
     #[test]

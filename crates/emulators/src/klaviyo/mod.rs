@@ -20,6 +20,28 @@
 //! `POST /api/events` does and refuses the whole job (400, nothing stored)
 //! when any part is invalid or it holds over 1,000 events or 5 MB; events
 //! are kept once per (profile, metric, unique id), through an index.
+//!
+//! `GET /__emulator/klaviyo/seeded` (no key, no revision) answers how many
+//! profiles, lists, list members, metrics, events (per metric) and
+//! suppressed profiles (per reason) the store holds, for suites that check a
+//! client's counts.
+//!
+//! Fixes from the fidelity suite (`tests/fidelity/test_klaviyo.py`: Klaviyo's
+//! own Python SDK, `klaviyo-api`, parsing every answer into its models, and
+//! singer-io's `tap-klaviyo`), the vendor's spec winning each time:
+//! - account attributes carry the required `test_account` (boolean);
+//! - `subscriptions.mobile_push.marketing` names its flag
+//!   `can_receive_push_marketing` (it was `can_send`);
+//! - `PATCH /api/lists/{id}` exists (renames a list or changes its opt-in
+//!   process; the plugin's list writes use it, and it answered 405);
+//! - profile filters accept `equals` on
+//!   `subscriptions.email.marketing.suppression.reason` (tap-klaviyo's
+//!   `global_exclusions` stream) and on `list_suppressions.reason` /
+//!   `list_suppressions.list_id`, and comparisons on
+//!   `list_suppressions.timestamp`, as the spec lists them;
+//! - the events filter's `timestamp` is a number, Unix seconds, as the spec
+//!   types it and tap-klaviyo sends it (`greater-or-equal(timestamp,946684800)`);
+//!   ISO datetimes stay accepted there, and `datetime` takes ISO only.
 
 mod errors;
 mod events_bulk;

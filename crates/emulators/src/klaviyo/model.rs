@@ -411,7 +411,7 @@ fn subscriptions_json(profile: &Profile) -> Value {
             },
             "transactional": {"can_receive_sms_transactional": false, "consent": "NEVER_SUBSCRIBED", "consent_timestamp": Value::Null, "method": Value::Null, "method_detail": "", "last_updated": Value::Null},
         },
-        "mobile_push": {"marketing": {"can_send": false, "consent": "NEVER_SUBSCRIBED", "consent_timestamp": Value::Null}},
+        "mobile_push": {"marketing": {"can_receive_push_marketing": false, "consent": "NEVER_SUBSCRIBED", "consent_timestamp": Value::Null}},
     })
 }
 

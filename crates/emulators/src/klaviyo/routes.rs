@@ -69,10 +69,11 @@ pub(crate) fn router(state: KlaviyoState, config: &EmulatorConfig, base: String)
         .route("/api/profiles/{id}/lists", get(get_profile_lists))
         .route("/api/profile-import", post(import_profile))
         .route("/api/lists", get(get_lists).post(create_list))
-        .route("/api/lists/{id}", get(get_list))
+        .route("/api/lists/{id}", get(get_list).patch(patch_list))
         .route("/api/lists/{id}/profiles", get(get_list_profiles))
         .route("/api/lists/{id}/relationships/profiles", post(add_list_profiles).delete(remove_list_profiles))
         .route("/api/events", get(get_events).post(create_event))
+        .route("/api/campaigns", get(get_campaigns))
         .route("/api/metrics", get(get_metrics))
         .route("/api/metrics/{id}", get(get_metric))
         .merge(jobs::routes())
@@ -84,6 +85,7 @@ pub(crate) fn router(state: KlaviyoState, config: &EmulatorConfig, base: String)
         .layer(middleware::from_fn_with_state(Arc::clone(&app), authenticate))
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES * 2))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), paging_loop))
+        .route("/__emulator/klaviyo/seeded", get(get_seeded))
         .with_state(app)
 }
 
@@ -189,7 +191,7 @@ fn tier(method: &Method, path: &str, revision: Revision) -> Tier {
         "/api/accounts" => xs,
         "/api/profiles/{id}/lists" => s,
         "/api/events" => xl,
-        "/api/metrics" | "/api/metrics/{id}" => m,
+        "/api/metrics" | "/api/metrics/{id}" | "/api/campaigns" => m,
         "/api/lists" | "/api/lists/{id}" if method != Method::GET => m,
         "/api/lists/{id}/relationships/profiles" => m,
         "/api/event-bulk-create-jobs" => m,
@@ -370,6 +372,7 @@ async fn get_accounts(State(app): AppState, uri: Uri) -> Response {
         "type": "account",
         "id": id,
         "attributes": {
+            "test_account": false,
             "contact_information": {
                 "default_sender_name": "Cutover Test Co",
                 "default_sender_email": "news@cutover-test.io",
@@ -400,11 +403,41 @@ fn profile_matches(condition: &Condition, profile: &Profile) -> Result<bool, KlE
         "subscriptions.email.marketing.suppression.timestamp" => {
             condition.compare_moment(profile.email_consent.suppression.iter().map(|item| item.timestamp).max())
         }
+        // `equals` only (the spec's allowed operators): whether any of the
+        // profile's suppressions has that reason / list.
+        "subscriptions.email.marketing.suppression.reason" => {
+            any_text(condition, profile.email_consent.suppression.iter().map(|item| item.reason.as_str()))
+        }
+        "subscriptions.email.marketing.list_suppressions.reason" => {
+            any_text(condition, profile.email_consent.list_suppressions.iter().map(|(_, reason, _)| reason.as_str()))
+        }
+        "subscriptions.email.marketing.list_suppressions.list_id" => {
+            any_text(condition, profile.email_consent.list_suppressions.iter().map(|(list_id, _, _)| list_id.as_str()))
+        }
+        "subscriptions.email.marketing.list_suppressions.timestamp" => {
+            condition.compare_moment(profile.email_consent.list_suppressions.iter().map(|(_, _, moment)| *moment).max())
+        }
         _ => Err(KlError::invalid_parameter(
             format!("'{}' is not a valid filter field for profiles.", condition.field),
             "filter",
         )),
     }
+}
+
+/// An `equals` condition on a field that holds several values: true when
+/// one of them is equal.
+fn any_text<'a>(condition: &Condition, values: impl Iterator<Item = &'a str>) -> Result<bool, KlError> {
+    if condition.operator != "equals" {
+        return Err(KlError::invalid_parameter(
+            format!("'{}' is not a valid operator for {}.", condition.operator, condition.field),
+            "filter",
+        ));
+    }
+    let mut matched = false;
+    for value in values {
+        matched |= condition.compare_text(Some(value))?;
+    }
+    Ok(matched)
 }
 
 fn all_match(conditions: &[Condition], profile: &Profile) -> Result<bool, KlError> {
@@ -650,6 +683,111 @@ async fn create_list(State(app): AppState, body: Bytes) -> Result<Response, KlEr
     Ok(single(StatusCode::CREATED, rendered))
 }
 
+/// `PATCH /api/lists/{id}`: renames a list or changes its opt-in process;
+/// the body's `data.id` must match the path.
+async fn patch_list(State(app): AppState, Path(id): Path<String>, body: Bytes) -> Result<Response, KlError> {
+    let data = parse_document(&body)?;
+    expect_type(&data, "list")?;
+    if let Some(body_id) = data.get("id").and_then(Value::as_str)
+        && body_id != id
+    {
+        return Err(KlError::invalid(format!("The id '{body_id}' does not match the path's id '{id}'."), "/data/id"));
+    }
+    let attributes = attributes_of(&data, "/data")?;
+    let name = match attributes.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) if !name.trim().is_empty() => Some(name.clone()),
+        Some(_) => return Err(KlError::invalid("'name' must be a non-empty string.", "/data/attributes/name")),
+    };
+    let opt_in_process = match attributes.get("opt_in_process") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(value)) if ["single_opt_in", "double_opt_in"].contains(&value.as_str()) => {
+            Some(value.clone())
+        }
+        Some(other) => {
+            return Err(KlError::invalid(
+                format!("'{other}' is not one of single_opt_in, double_opt_in."),
+                "/data/attributes/opt_in_process",
+            ));
+        }
+    };
+    let mut store = write(app.state.store());
+    let list = store
+        .lists
+        .iter_mut()
+        .find(|list| list.id == id)
+        .ok_or_else(|| KlError::not_found(format!("A list with id {id} does not exist.")))?;
+    if let Some(name) = name {
+        list.name = name;
+    }
+    if let Some(opt_in_process) = opt_in_process {
+        list.opt_in_process = opt_in_process;
+    }
+    list.updated = Utc::now();
+    Ok(single(StatusCode::OK, list_json(list, false, &app.base)))
+}
+
+/// `GET /api/campaigns`: the account has no campaigns (cutover does not
+/// migrate them), so every page is empty; the channel filter Klaviyo
+/// requires (`equals(messages.channel,'email')`, `'sms'` or `'mobile_push'`)
+/// is still checked.
+async fn get_campaigns(State(app): AppState, uri: Uri) -> Result<Response, KlError> {
+    let params = Params::from_uri(&uri);
+    let conditions = conditions(&params)?;
+    let channel = conditions.iter().find(|condition| condition.field == "messages.channel");
+    let valid = channel.is_some_and(|condition| {
+        condition.operator == "equals"
+            && condition.value.text().is_some_and(|text| ["email", "sms", "mobile_push"].contains(&text))
+    });
+    if !valid {
+        return Err(KlError::invalid_parameter(
+            "A channel filter is required: filter=equals(messages.channel,'email'), 'sms' or 'mobile_push'.",
+            "filter",
+        ));
+    }
+    let included = (!params.list("include").is_empty()).then(Vec::new);
+    Ok(collection(&app, &uri, Vec::new(), None, included))
+}
+
+/// `GET /__emulator/klaviyo/seeded` (no key, no revision): how many of each
+/// resource the store holds, for suites that check a client's counts.
+async fn get_seeded(State(app): AppState) -> Response {
+    let store = read(app.state.store());
+    let mut events_by_metric = Map::new();
+    for (index, metric) in store.metrics.iter().enumerate() {
+        let count = store.events.iter().filter(|event| usize::from(event.metric) == index).count();
+        events_by_metric.insert(metric.name.clone(), Value::from(count));
+    }
+    let list_members: Map<String, Value> =
+        store.lists.iter().map(|list| (list.id.clone(), Value::from(list.members.len()))).collect();
+    // Profiles having at least one suppression of each reason.
+    let mut suppressed_by_reason = Map::new();
+    for reason in ["HARD_BOUNCE", "INVALID_EMAIL", "SPAM_COMPLAINT", "UNSUBSCRIBE", "USER_SUPPRESSED"] {
+        let count = store
+            .profiles
+            .values()
+            .filter(|profile| profile.email_consent.suppression.iter().any(|item| item.reason == reason))
+            .count();
+        suppressed_by_reason.insert(reason.into(), Value::from(count));
+    }
+    let consent =
+        |wanted: &str| store.profiles.values().filter(|profile| profile.email_consent.consent == wanted).count();
+    let body = json!({
+        "profiles": store.profiles.len(),
+        "lists": store.lists.len(),
+        "list_members": list_members,
+        "metrics": store.metrics.len(),
+        "events": store.events.len(),
+        "events_by_metric": events_by_metric,
+        "subscribed": consent("SUBSCRIBED"),
+        "unsubscribed": consent("UNSUBSCRIBED"),
+        "never_subscribed": consent("NEVER_SUBSCRIBED"),
+        "suppressed": store.profiles.values().filter(|profile| !profile.email_consent.suppression.is_empty()).count(),
+        "suppressed_by_reason": suppressed_by_reason,
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
 async fn get_list_profiles(State(app): AppState, Path(id): Path<String>, uri: Uri) -> Result<Response, KlError> {
     let params = Params::from_uri(&uri);
     let size = page_size(&params, 20, 100)?;
@@ -770,7 +908,10 @@ fn event_matches(store: &Store, condition: &Condition, event: &Event) -> Result<
             let profile_id = store.profile_ids.get(event.profile as usize).map(String::as_str);
             condition.compare_text(profile_id)
         }
-        "datetime" | "timestamp" => condition.compare_moment(Some(event.datetime)),
+        // Every event has both relationships.
+        "profile" | "metric" if condition.operator == "has" => Ok(true),
+        "datetime" => condition.compare_moment(Some(event.datetime)),
+        "timestamp" => epoch_condition(condition).compare_moment(Some(event.datetime)),
         _ => Err(KlError::invalid_parameter(
             format!("'{}' is not a valid filter field for events.", condition.field),
             "filter",
@@ -784,6 +925,7 @@ fn time_bounds(conditions: &[Condition]) -> (Option<DateTime<Utc>>, Option<DateT
     let mut bounds = (None, None);
     for condition in conditions.iter().filter(|condition| matches!(condition.field.as_str(), "datetime" | "timestamp"))
     {
+        let condition = if condition.field == "timestamp" { epoch_condition(condition) } else { condition.clone() };
         let Some(moment) = condition.value.moment() else { continue };
         match condition.operator.as_str() {
             "greater-or-equal" | "greater-than" => bounds.0 = bounds.0.max(Some(moment)),
@@ -794,6 +936,20 @@ fn time_bounds(conditions: &[Condition]) -> (Option<DateTime<Utc>>, Option<DateT
         }
     }
     bounds
+}
+
+/// The spec types the events filter's `timestamp` as a number (Unix
+/// seconds, as tap-klaviyo sends it: `greater-or-equal(timestamp,1700000000)`);
+/// a bare integer becomes the moment it names. ISO datetimes stay accepted.
+fn epoch_condition(condition: &Condition) -> Condition {
+    let mut condition = condition.clone();
+    if let filter::FilterValue::Bare(text) = &condition.value
+        && let Ok(seconds) = text.parse::<i64>()
+        && let Some(moment) = DateTime::<Utc>::from_timestamp(seconds, 0)
+    {
+        condition.value = filter::FilterValue::Bare(super::model::datetime(&moment));
+    }
+    condition
 }
 
 fn event_key(event: &Event) -> String {
@@ -1070,5 +1226,28 @@ mod tests {
         let cursor = Cursor { page: 3, offset: 60, key: Some("01GDDKASAP8TKDDA2GRZDSVP4H".to_owned()) };
         assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(Cursor::decode("zz"), None);
+    }
+
+    #[test]
+    fn event_timestamps_filter_on_unix_seconds() {
+        let conditions =
+            filter::parse("greater-or-equal(timestamp,946684800),less-than(timestamp,2000-01-02)").unwrap_or_default();
+        let moment = |text: &str| DateTime::parse_from_rfc3339(text).map(|moment| moment.with_timezone(&Utc)).ok();
+        assert_eq!(time_bounds(&conditions), (moment("2000-01-01T00:00:00Z"), moment("2000-01-02T00:00:00Z")));
+        let inside = epoch_condition(&conditions[0]).compare_moment(moment("2000-01-01T00:00:00Z"));
+        let before = epoch_condition(&conditions[0]).compare_moment(moment("1999-12-31T23:59:59Z"));
+        assert_eq!((inside.ok(), before.ok()), (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn suppression_reasons_match_any_suppression() {
+        let conditions =
+            filter::parse("equals(subscriptions.email.marketing.suppression.reason,'HARD_BOUNCE')").unwrap_or_default();
+        let reasons = ["UNSUBSCRIBE", "HARD_BOUNCE"];
+        assert_eq!(any_text(&conditions[0], reasons.into_iter()).ok(), Some(true));
+        assert_eq!(any_text(&conditions[0], ["UNSUBSCRIBE"].into_iter()).ok(), Some(false));
+        let greater =
+            filter::parse("greater-than(subscriptions.email.marketing.suppression.reason,'A')").unwrap_or_default();
+        assert!(any_text(&greater[0], reasons.into_iter()).is_err());
     }
 }

@@ -91,14 +91,25 @@ pub(crate) async fn create_batch(State(app): AppState, uri: Uri, body: Bytes) ->
     let api_key = app.state.api_key();
     let mut results = Vec::with_capacity(request.operations.len());
     let mut errored = 0;
-    for operation in request.operations {
+    for mut operation in request.operations {
         let (status_code, response) = run(&app, &api_key, &operation).await;
         errored += usize::from(status_code >= 400);
+        let remaining_pages = remaining_pages(&operation, status_code, &response);
         results.push(json!({
             "status_code": status_code,
             "operation_id": operation.operation_id,
             "response": response,
         }));
+        for page in 1..=remaining_pages {
+            operation.params.insert("offset".to_owned(), Value::from(page * DEFAULT_PAGE));
+            let (status_code, response) = run(&app, &api_key, &operation).await;
+            errored += usize::from(status_code >= 400);
+            results.push(json!({
+                "status_code": status_code,
+                "operation_id": operation.operation_id,
+                "response": response,
+            }));
+        }
     }
     let mut store = write(app.state.store());
     let id = hex(&mut store.rng, 10);
@@ -114,6 +125,31 @@ pub(crate) async fn create_batch(State(app): AppState, uri: Uri, body: Bytes) ->
     let rendered = batch_json(&batch, &app.base);
     store.batches.push(batch);
     Ok(respond(&uri, rendered))
+}
+
+/// A collection's default page, which a batched GET that names no page is
+/// read in.
+const DEFAULT_PAGE: usize = 10;
+
+/// Pages after the first that a batched GET must read. The vendor's batch
+/// schema counts "each page" of a GET "requiring pagination" as an operation
+/// of its own: a GET of a collection that asks for no page (no `count`, no
+/// `offset`) is read whole, one result per page of the default size, all
+/// under the operation's `operation_id` (tap-mailchimp reads email activity
+/// this way and keeps every page's items).
+fn remaining_pages(operation: &Operation, status_code: u16, response: &str) -> usize {
+    if !operation.method.eq_ignore_ascii_case("GET")
+        || status_code != 200
+        || operation.params.contains_key("count")
+        || operation.params.contains_key("offset")
+    {
+        return 0;
+    }
+    let total = serde_json::from_str::<Value>(response)
+        .ok()
+        .and_then(|answer| answer.get("total_items").and_then(Value::as_u64))
+        .unwrap_or(0) as usize;
+    total.div_ceil(DEFAULT_PAGE).saturating_sub(1)
 }
 
 fn count_operations(contents: &str) -> usize {
@@ -295,6 +331,24 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn operation(method: &str, params: Value) -> Operation {
+        serde_json::from_value(json!({"method": method, "path": "/reports/x/email-activity", "params": params}))
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    #[test]
+    fn a_batched_get_that_names_no_page_is_read_whole() {
+        let answer = json!({"emails": [], "total_items": 25}).to_string();
+        assert_eq!(remaining_pages(&operation("GET", json!({})), 200, &answer), 2);
+        assert_eq!(remaining_pages(&operation("get", json!({"since": "2000-01-01"})), 200, &answer), 2);
+        assert_eq!(remaining_pages(&operation("GET", json!({"count": 10})), 200, &answer), 0);
+        assert_eq!(remaining_pages(&operation("GET", json!({"offset": 0})), 200, &answer), 0);
+        assert_eq!(remaining_pages(&operation("PUT", json!({})), 200, &answer), 0);
+        assert_eq!(remaining_pages(&operation("GET", json!({})), 404, &answer), 0);
+        let one_page = json!({"emails": [], "total_items": 10}).to_string();
+        assert_eq!(remaining_pages(&operation("GET", json!({})), 200, &one_page), 0);
+    }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

@@ -12,6 +12,32 @@
 //! the batch then reports `pending`, `started` and `finished` on successive
 //! reads, and its `response_body_url` serves a gzipped tar (stored, not
 //! compressed) holding one JSON file with every result.
+//!
+//! `GET /__emulator/mailchimp/seeded` (unauthenticated, read-only) gives
+//! counts from the store, per audience (members by status, members in the
+//! default listing, merge fields, tags) and per campaign (recipients,
+//! email-activity items and actions, unsubscribes), so that a harness that
+//! drives the emulator from outside knows what a full read returns.
+//!
+//! Fixes from the fidelity suite (`tests/fidelity/test_mailchimp.py`, which
+//! drives the emulator with `mailchimp-marketing`, `mailchimp3` and
+//! `tap-mailchimp`), where the emulator disagreed with the vendor:
+//! - items of `reports/{id}/unsubscribed` and `reports/{id}/sent-to` had no
+//!   `_links` (every resource carries them; tap-mailchimp deletes
+//!   `item["_links"]` and stopped with a `KeyError`);
+//! - a batched `GET` of a collection that names no page (no `count`, no
+//!   `offset`) gave only its first 10 items; the batch schema counts "each
+//!   page" of a paginated GET as an operation, so it is now read whole, one
+//!   result per page under the same `operation_id`, each counted in
+//!   `total_operations` (tap-mailchimp reads email activity this way and got
+//!   under half of it);
+//! - `Authorization: OAuth <token>` (Mailchimp's OAuth guide; what mailchimp3
+//!   and tap-mailchimp send) was refused; it is accepted like `Bearer`;
+//! - `GET /lists` ignored `sort_field=date_created` / `sort_dir` (an unknown
+//!   `sort_field` is now a 400, as on members);
+//! - `GET /lists/{id}/merge-fields` ignored the documented `required` filter.
+//!
+//! None of these was relied on by the mailchimp plugin.
 
 mod batches;
 mod errors;

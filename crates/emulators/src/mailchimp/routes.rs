@@ -41,7 +41,82 @@ pub(crate) type AppState = State<Arc<App>>;
 
 pub(crate) fn router(state: MailchimpState, base: String) -> Router {
     let app = Arc::new(App { state, base });
-    api(Arc::clone(&app)).merge(super::batches::results(app)).layer(middleware::from_fn(paging_loop))
+    api(Arc::clone(&app))
+        .merge(super::batches::results(Arc::clone(&app)))
+        .merge(Router::new().route("/__emulator/mailchimp/seeded", get(seeded)).with_state(app))
+        .layer(middleware::from_fn(paging_loop))
+}
+
+/// `GET /__emulator/mailchimp/seeded`: read-only counts of what the store
+/// holds now (the seed plus whatever was written), for harnesses that drive
+/// the emulator from outside (the fidelity suite) and must know what a full
+/// read returns. Per audience: members by status and in the default listing
+/// (archived left out), merge fields and tags; campaigns; per campaign and
+/// in total: recipients, email-activity items with at least one action,
+/// actions, and unsubscribes. Unauthenticated, like the batch results.
+async fn seeded(State(app): AppState) -> Json<Value> {
+    let store = read(app.state.store());
+    let lists: Vec<Value> = store
+        .lists
+        .iter()
+        .map(|list| {
+            let mut by_status = Map::new();
+            for status in Status::ALL {
+                let count = list.members.iter().filter(|member| member.status == status).count();
+                by_status.insert(status.as_str().to_owned(), Value::from(count));
+            }
+            json!({
+                "id": list.id,
+                "name": list.name,
+                "members": list.members.len(),
+                "members_listed": list.members.iter().filter(|member| member.status != Status::Archived).count(),
+                "members_by_status": by_status,
+                "merge_fields": list.merge_fields.len(),
+                "tags": list.tags.len(),
+            })
+        })
+        .collect();
+    let mut campaigns = Vec::new();
+    let (mut recipients_total, mut with_activity_total, mut actions_total, mut unsubscribes_total) = (0, 0, 0, 0);
+    for campaign in &store.campaigns {
+        let Some(list) = store.lists.get(campaign.list) else { continue };
+        let (mut recipients, mut with_activity, mut actions, mut unsubscribes) = (0, 0, 0, 0);
+        for member in &list.members {
+            let Some(outcome) = outcome(store.seed, campaign, member) else { continue };
+            let done = usize::from(outcome.bounce.is_some())
+                + usize::from(outcome.open.is_some())
+                + usize::from(outcome.click.is_some());
+            recipients += 1;
+            with_activity += usize::from(done > 0);
+            actions += done;
+            unsubscribes += usize::from(outcome.unsubscribed.is_some());
+        }
+        recipients_total += recipients;
+        with_activity_total += with_activity;
+        actions_total += actions;
+        unsubscribes_total += unsubscribes;
+        campaigns.push(json!({
+            "id": campaign.id,
+            "list_id": list.id,
+            "recipients": recipients,
+            "email_activity_with_actions": with_activity,
+            "email_activity_actions": actions,
+            "unsubscribes": unsubscribes,
+        }));
+    }
+    Json(json!({
+        "lists": lists,
+        "members": store.lists.iter().map(|list| list.members.len()).sum::<usize>(),
+        "campaigns": campaigns,
+        "totals": {
+            "lists": store.lists.len(),
+            "campaigns": store.campaigns.len(),
+            "recipients": recipients_total,
+            "email_activity_with_actions": with_activity_total,
+            "email_activity_actions": actions_total,
+            "unsubscribes": unsubscribes_total,
+        },
+    }))
 }
 
 /// The [`paging_loop`](crate::FaultConfig::paging_loop) fault. Offset paging
@@ -130,7 +205,8 @@ async fn method_not_allowed() -> McError {
 }
 
 /// Basic auth with the API key as password (user name ignored), or the key
-/// as a bearer token (Mailchimp's OAuth tokens travel that way).
+/// as an OAuth token: `Bearer <token>` (the official SDKs) or
+/// `OAuth <token>` (Mailchimp's OAuth guide, mailchimp3, tap-mailchimp).
 async fn authenticate(State(app): AppState, request: Request, next: Next) -> Response {
     let Some(header) = request.headers().get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()) else {
         return McError::ApiKeyMissing.into_response();
@@ -140,7 +216,7 @@ async fn authenticate(State(app): AppState, request: Request, next: Next) -> Res
             .and_then(|decoded| String::from_utf8(decoded).ok())
             .and_then(|credentials| credentials.split_once(':').map(|(_, key)| key.to_owned()))
     } else {
-        header.strip_prefix("Bearer ").map(|token| token.trim().to_owned())
+        header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("OAuth ")).map(|token| token.trim().to_owned())
     };
     match key {
         None => McError::ApiKeyMissing.into_response(),
@@ -228,6 +304,16 @@ fn moment_param(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>, Mc
     params.get(name).map(|value| parse_moment(name, value)).transpose()
 }
 
+/// The `_links` of one item of a report collection (`self` and `parent`),
+/// which the vendor's clients index into (tap-mailchimp deletes
+/// `item["_links"]` from every item it reads and fails when it is missing).
+fn item_links(base: &str, collection: &str, id: &str, schema: &str) -> Value {
+    json!([
+        link("self", &format!("{base}/3.0/{collection}/{id}"), "GET", &format!("{schema}/Instance")),
+        link("parent", &format!("{base}/3.0/{collection}"), "GET", &format!("{schema}/CollectionResponse")),
+    ])
+}
+
 pub(crate) fn collection_links(base: &str, path: &str, schema: &str) -> Value {
     json!([link("self", &format!("{base}/3.0/{path}"), "GET", schema),])
 }
@@ -263,8 +349,22 @@ fn campaign_count(store: &Store, list_position: usize) -> usize {
 async fn get_lists(State(app): AppState, uri: Uri) -> Result<Response, McError> {
     let params = Params::from_uri(&uri);
     let (offset, count) = paging(&params)?;
+    let sort_field = params.get("sort_field");
+    if let Some(field) = sort_field
+        && field != "date_created"
+    {
+        return Err(McError::BadRequest(format!("The parameter sort_field must be date_created; {field} was given.")));
+    }
+    let descending = params.get("sort_dir").is_some_and(|dir| dir.eq_ignore_ascii_case("DESC"));
     let store = read(app.state.store());
-    let (lists, total) = page(store.lists.iter().enumerate(), offset, count);
+    let mut ordered: Vec<(usize, &List)> = store.lists.iter().enumerate().collect();
+    if sort_field.is_some() {
+        ordered.sort_by(|(_, left), (_, right)| {
+            let order = left.date_created.cmp(&right.date_created);
+            if descending { order.reverse() } else { order }
+        });
+    }
+    let (lists, total) = page(ordered.into_iter(), offset, count);
     let lists: Vec<Value> = lists
         .into_iter()
         .map(|(position, list)| list_json(list, campaign_count(&store, position), &app.base))
@@ -703,7 +803,22 @@ async fn get_merge_fields(State(app): AppState, Path(list_id): Path<String>, uri
     let store = read(app.state.store());
     let list = store.list(&list_id).ok_or(McError::ResourceNotFound)?;
     let kind = params.get("type");
-    let matching = list.merge_fields.iter().enumerate().filter(|(_, field)| kind.is_none_or(|kind| field.kind == kind));
+    let required = match params.get("required").map(str::to_ascii_lowercase).as_deref() {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(McError::BadRequest(format!(
+                "The parameter required must be true or false; {other} was given."
+            )));
+        }
+    };
+    let matching = list
+        .merge_fields
+        .iter()
+        .enumerate()
+        .filter(|(_, field)| kind.is_none_or(|kind| field.kind == kind))
+        .filter(|(_, field)| required.is_none_or(|required| field.required == required));
     let (fields, total) = page(matching, offset, count);
     let fields: Vec<Value> =
         fields.into_iter().map(|(position, field)| merge_field_json(list, field, position, &app.base)).collect();
@@ -934,6 +1049,7 @@ async fn get_sent_to(State(app): AppState, Path(campaign_id): Path<String>, uri:
             "campaign_id": campaign.id,
             "list_id": list.id,
             "list_is_active": true,
+            "_links": item_links(&app.base, &format!("reports/{}/sent-to", campaign.id), &member.id, "Reports/SentTo"),
         })
     });
     let (sent_to, total) = page(items, offset, count);
@@ -970,6 +1086,7 @@ async fn get_unsubscribed(
                 "campaign_id": campaign.id,
                 "list_id": list.id,
                 "list_is_active": true,
+                "_links": item_links(&app.base, &format!("reports/{}/unsubscribed", campaign.id), &member.id, "Reports/Unsubs"),
             })
         })
     });
