@@ -300,6 +300,15 @@ pub enum TrustError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file was trusted when found but not when opened: it was swapped
+    /// in between.
+    #[error("plugin file {path} changed after it was checked: {reason}")]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// What the opened file is.
+        reason: String,
+    },
     /// The file loaded but describes itself under another name.
     #[error("plugin file {path} is named for `{name}` but the plugin calls itself `{actual}`")]
     NamedOtherwise {
@@ -322,6 +331,9 @@ impl TrustError {
                  otherwise someone replaced it: restore the approved build"
             }
             TrustError::Unreadable { .. } => "check the file's permissions",
+            TrustError::Changed { .. } => {
+                "someone is changing the plugin folder while cutover runs: find out who, then run again"
+            }
             TrustError::NamedOtherwise { .. } => "rename the file after the plugin's own name",
         }
     }
@@ -374,7 +386,7 @@ fn load_pinned(
 ) -> Result<Result<LoadedPlugin, LoadError>, TrustError> {
     let path = &candidate.path;
     let unreadable = |source| TrustError::Unreadable { path: path.clone(), source };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let file = crate::trust::open_checked(path).map_err(|reason| TrustError::Changed { path: path.clone(), reason })?;
     if let Some((locked, lock_path)) = pin {
         let actual = crate::trust::sha256(&file).map_err(unreadable)?;
         if actual != locked {

@@ -22,6 +22,28 @@ pub fn check(path: &Path, what: &str) -> Result<(), String> {
     platform::check(&metadata, what)
 }
 
+/// Opens a plugin file that passed [`check`], without following a link,
+/// and checks the opened file itself again: a file swapped for another (or
+/// for a link) between the check and the open is refused, and what is
+/// opened is what is hashed and loaded.
+pub fn open_checked(path: &Path) -> Result<std::fs::File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+    }
+    let file =
+        options.open(path).map_err(|error| format!("cannot open the plugin file without following links: {error}"))?;
+    let metadata = file.metadata().map_err(|error| format!("cannot inspect the opened plugin file: {error}"))?;
+    if !metadata.is_file() {
+        return Err("the opened plugin file is not a regular file".into());
+    }
+    platform::check(&metadata, "plugin file")?;
+    Ok(file)
+}
+
 /// The SHA-256 of everything `reader` holds, as lowercase hex.
 pub fn sha256(mut reader: impl Read) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
@@ -88,6 +110,11 @@ mod tests {
         let link = folder.path().join("liby.so");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert!(check(&link, "plugin file").unwrap_err().contains("symbolic link"));
+        // Opened, a link is refused too (the file swapped after the check).
+        assert!(open_checked(&file).is_ok());
+        assert!(open_checked(&link).unwrap_err().contains("without following links"), "{:?}", open_checked(&link));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(open_checked(&file).unwrap_err().starts_with("anyone may write the plugin file"));
     }
 
     #[test]

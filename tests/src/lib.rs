@@ -119,6 +119,18 @@ pub fn run(command: &mut Command) -> (Output, String, String) {
     (output, stdout, stderr)
 }
 
+/// Starts `cutover migrate CONFIG` in `workspace` with its output discarded.
+pub fn spawn_migrate(workspace: &Workspace, config: &Path) -> std::process::Child {
+    workspace
+        .cutover()
+        .arg("migrate")
+        .arg(config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("cutover starts")
+}
+
 /// Starts `cutover migrate CONFIG` in `workspace` `runs` times and kills it
 /// with SIGKILL after a deterministic "random" delay (a small LCG from
 /// `seed`) between `min_ms` and `min_ms + spread_ms`, unless it ended first.
@@ -134,14 +146,7 @@ pub fn migrate_killed_at_random_moments(
     for _ in 0..runs {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let delay = std::time::Duration::from_millis(min_ms + (seed >> 33) % spread_ms.max(1));
-        let mut child = workspace
-            .cutover()
-            .arg("migrate")
-            .arg(config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("cutover starts");
+        let mut child = spawn_migrate(workspace, config);
         std::thread::sleep(delay);
         if child.try_wait().expect("wait").is_none() {
             child.kill().expect("SIGKILL");
@@ -253,14 +258,7 @@ pub fn interrupt(child: &std::process::Child) {
 pub fn migrate_killed_after_a_commit(workspace: &Workspace, config: &Path, state: &Path) -> RunState {
     for _ in 0..3 {
         let before = last_run_state(state).filter(|run| !run.finished).map_or(0, |run| run.read());
-        let mut child = workspace
-            .cutover()
-            .arg("migrate")
-            .arg(config)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("cutover starts");
+        let mut child = spawn_migrate(workspace, config);
         let committed = wait_for_a_commit(&mut child, state, before);
         // Killing a process that already ended does nothing.
         let _ = child.kill();
