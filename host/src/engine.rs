@@ -47,8 +47,8 @@ use crate::plugin::{BatchDestination, BatchSource, BatchStager, RecordBatch, Sta
 use crate::references::{ReferenceRewriter, Rewritten, SecondPass};
 use crate::report::{StreamReport, StreamStatus};
 use crate::state::{BatchCommit, DeferredRecord, IdMapEntry, RejectEntry, StateError, StateStore, StreamProgress};
-use cutover_abi::PluginError;
-use cutover_abi::wire::{EncodedRecords, RejectReason, SourceReject, WriteOutcome, WriteResult};
+use cutover_contract::PluginError;
+use cutover_contract::wire::{EncodedRecords, RejectReason, SourceReject, WriteOutcome, WriteResult};
 use cutover_schema::{EntityKind, Record};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

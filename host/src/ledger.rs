@@ -9,7 +9,7 @@
 
 use crate::plugin::{BatchSource, RecordBatch, SourceBatch};
 use crate::state::OpenReject;
-use cutover_abi::PluginError;
+use cutover_contract::PluginError;
 use cutover_schema::Record;
 use std::collections::BTreeMap;
 

@@ -8,11 +8,12 @@
 //! Rust libraries with thread-locals is unsound.
 
 use abi_stable::library::{AbiHeaderRef, LibraryError, ROOT_MODULE_LOADER_NAME_WITH_NUL};
+use cutover_abi::ABI_VERSION;
 use cutover_abi::client::PluginClient;
 use cutover_abi::ffi::{Handle, PluginModRef};
-use cutover_abi::metadata::{LogSettings, OpenContext, PluginMetadata};
-use cutover_abi::wire::{EncodedRecords, SourceReject, WireError, WriteOutcome};
-use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
+use cutover_contract::metadata::{LogSettings, OpenContext, PluginMetadata};
+use cutover_contract::wire::{EncodedRecords, SourceReject, WireError, WriteOutcome};
+use cutover_contract::{ErrorCode, PluginError};
 use cutover_schema::{Record, SCHEMA_VERSION};
 use std::path::{Path, PathBuf};
 
@@ -190,12 +191,12 @@ pub struct PluginInstance {
 
 impl PluginInstance {
     /// Proves the instance can work.
-    pub fn check(&self) -> Result<cutover_abi::metadata::CheckReport, PluginError> {
+    pub fn check(&self) -> Result<cutover_contract::metadata::CheckReport, PluginError> {
         self.client.check(self.handle)
     }
 
     /// What the platform holds, per stream.
-    pub fn discover(&self) -> Result<cutover_abi::metadata::Inventory, PluginError> {
+    pub fn discover(&self) -> Result<cutover_contract::metadata::Inventory, PluginError> {
         self.client.discover(self.handle)
     }
 

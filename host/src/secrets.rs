@@ -13,20 +13,20 @@
 //! replaces each one with `****` in any text before it reaches a log, a
 //! report, the state store or an error message, including text a plugin
 //! wrote (a config error that quotes the value), in every form
-//! [`cutover_abi::redact`] covers (JSON- and `{:?}`-escaped,
+//! [`cutover_contract::redact`] covers (JSON- and `{:?}`-escaped,
 //! percent-encoded, base64). The host's log lines go through
 //! [`RedactingWriter`]. A plugin library logs to stderr itself; the host
 //! names each instance's secrets ([`secret_values`]) in the log settings it
 //! opens the instance with, and the SDK's writer masks them the same way.
 
-use cutover_abi::redact::Redactor;
+use cutover_contract::redact::Redactor;
 use serde_json::Value;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-pub use cutover_abi::redact::RedactedLines;
+pub use cutover_contract::redact::RedactedLines;
 
 /// The largest secret file read, in bytes (a PEM key is a few KiB).
 const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
@@ -120,14 +120,14 @@ fn registry() -> std::sync::MutexGuard<'static, Redactor> {
 }
 
 /// Redacts `value` from now on. Resolution refuses a secret shorter than
-/// [`MIN_SECRET_LEN`](cutover_abi::redact::MIN_SECRET_LEN) (masking it would
+/// [`MIN_SECRET_LEN`](cutover_contract::redact::MIN_SECRET_LEN) (masking it would
 /// mask half of every message), so every secret registered is masked.
 fn register(value: &str) {
     registry().add(value);
 }
 
 /// `text` with every registered secret replaced by `****`: as it is, and
-/// in the forms text quoting it takes ([`cutover_abi::redact::forms`]).
+/// in the forms text quoting it takes ([`cutover_contract::redact::forms`]).
 pub fn redact(text: &str) -> String {
     registry().redact(text)
 }
@@ -304,7 +304,7 @@ fn resolve_value(
                     Reference::File(file) => read_secret_file(config_dir, file, field)?,
                 };
                 // Every secret accepted is one that is masked everywhere.
-                let min = cutover_abi::redact::MIN_SECRET_LEN;
+                let min = cutover_contract::redact::MIN_SECRET_LEN;
                 if resolved.len() < min {
                     return Err(SecretError::TooShort { field: field.to_owned(), min });
                 }

@@ -97,6 +97,13 @@ pub struct NewPlugin {
     /// that depends on this workspace's crates by path.
     #[arg(long)]
     pub path: Option<PathBuf>,
+    /// Make an HTTP plugin on the SDK's stream layer and the HTTP toolkit,
+    /// with an emulator of its API on the emulator kit (in
+    /// `tests/emulators/<NAME>`, or `emulator/` inside a crate outside the
+    /// workspace) that its conformance test runs against. Without it the
+    /// platform is a stand-in JSON file.
+    #[arg(long)]
+    pub http: bool,
 }
 
 /// The kinds of platform, as `cutover_sdk::PluginKind` names them. xtask does

@@ -26,6 +26,18 @@ pub struct Package {
     pub manifest_path: PathBuf,
     /// What it builds.
     pub targets: Vec<Target>,
+    /// What it depends on directly (in the workspace or not).
+    #[serde(default)]
+    pub dependencies: Vec<Dependency>,
+}
+
+/// One direct dependency of a package.
+#[derive(Debug, Deserialize)]
+pub struct Dependency {
+    /// The package depended on (`abi_stable`, `cutover-contract`).
+    pub name: String,
+    /// `None` for a normal dependency, `dev` or `build` otherwise.
+    pub kind: Option<String>,
 }
 
 /// One build target of a package.

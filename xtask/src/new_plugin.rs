@@ -1,7 +1,10 @@
-//! `cargo xtask new-plugin NAME --kind KIND [--path DIR]`: scaffolds a plugin
-//! crate that builds, loads in the host and passes conformance with no edits.
+//! `cargo xtask new-plugin NAME --kind KIND [--path DIR] [--http]`: scaffolds
+//! a plugin crate that builds, loads in the host and passes conformance with
+//! no edits. With `--http` the plugin speaks HTTP on the SDK's stream layer
+//! and comes with an emulator crate of its API on the emulator kit.
 //!
-//! The files come from `xtask/templates/new-plugin/` (built into xtask), with
+//! The files come from `xtask/templates/new-plugin/` and
+//! `xtask/templates/new-plugin-http/` (built into xtask), with
 //! `{{placeholder}}`s filled in. Inside this workspace the crate uses
 //! `workspace = true` dependencies and is added to the root `members`;
 //! anywhere else it is a workspace of its own that depends on this
@@ -28,9 +31,35 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("tests/conformance.rs", include_str!("../templates/new-plugin/tests/conformance.rs.tmpl")),
 ];
 
+/// The `--http` plugin's templates, by the path each is written to.
+const HTTP_TEMPLATES: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("../templates/new-plugin-http/Cargo.toml.tmpl")),
+    ("src/lib.rs", include_str!("../templates/new-plugin-http/src/lib.rs.tmpl")),
+    ("src/config.rs", include_str!("../templates/new-plugin-http/src/config.rs.tmpl")),
+    ("src/client.rs", include_str!("../templates/new-plugin-http/src/client.rs.tmpl")),
+    ("src/mapping.rs", include_str!("../templates/new-plugin-http/src/mapping.rs.tmpl")),
+    ("src/streams/mod.rs", include_str!("../templates/new-plugin-http/src/streams/mod.rs.tmpl")),
+    ("src/streams/contacts.rs", include_str!("../templates/new-plugin-http/src/streams/contacts.rs.tmpl")),
+    ("tests/conformance.rs", include_str!("../templates/new-plugin-http/tests/conformance.rs.tmpl")),
+];
+
+/// The `--http` emulator's templates.
+const EMULATOR_TEMPLATES: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("../templates/new-plugin-http/emulator/Cargo.toml.tmpl")),
+    ("src/lib.rs", include_str!("../templates/new-plugin-http/emulator/src/lib.rs.tmpl")),
+];
+
 /// What the scaffold depends on, by name in `[workspace.dependencies]`.
 const DEPENDENCIES: &[&str] = &["chrono", "cutover-sdk", "schemars", "serde", "serde_json"];
 const DEV_DEPENDENCIES: &[&str] = &["cutover-conformance", "serde_json", "tempfile"];
+const HTTP_DEPENDENCIES: &[&str] =
+    &["chrono", "cutover-http", "cutover-sdk", "schemars", "secrecy", "serde", "serde_json"];
+const HTTP_DEV_DEPENDENCIES: &[&str] = &["cutover-conformance", "serde_json", "tokio"];
+const EMULATOR_DEPENDENCIES: &[&str] = &["axum", "chrono", "cutover-emulator-kit", "serde_json"];
+
+/// How a crate outside this workspace starts saying it is a workspace of
+/// its own.
+const STANDALONE_WORKSPACE: &str = "\n# Built outside the cutover workspace";
 
 /// The `[workspace.package]` fields a plugin inherits, as the existing plugins do.
 const PACKAGE_FIELDS: &[&str] = &["version", "edition", "rust-version", "license", "publish"];
@@ -47,10 +76,13 @@ pub fn run(flags: &flags::NewPlugin) -> Result<ExitCode> {
         .with_context(|| format!("step `{STEP}` failed: cannot parse {}", root_manifest_path.display()))?;
 
     let package = format!("cutover-plugin-{name}");
+    let emulator_package = format!("cutover-emulator-{name}");
     let metadata = metadata::load(STEP)?;
-    if let Some(existing) = metadata.packages.iter().find(|existing| existing.name == package) {
+    let taken: &[&str] = if flags.http { &[&package, &emulator_package] } else { &[&package] };
+    if let Some(existing) = metadata.packages.iter().find(|existing| taken.contains(&existing.name.as_str())) {
         bail!(
-            "step `{STEP}` failed: plugin name `{name}` is taken: package `{package}` already exists in {}",
+            "step `{STEP}` failed: plugin name `{name}` is taken: package `{}` already exists in {}",
+            existing.name,
             existing.dir().display()
         );
     }
@@ -58,15 +90,50 @@ pub fn run(flags: &flags::NewPlugin) -> Result<ExitCode> {
         Some(path) => resolve(path)?,
         None => root.join("plugins").join(name),
     };
-    if folder.exists() {
-        bail!("step `{STEP}` failed: {} already exists: choose another NAME or --path", folder.display());
-    }
     let member = folder.strip_prefix(&root).ok().map(|relative| relative.to_string_lossy().replace('\\', "/"));
+    // The emulator is a test double: under `tests/emulators/` in this
+    // workspace, beside the plugin's own files in a crate outside it.
+    let emulator_folder = flags.http.then(|| match &member {
+        Some(_) => root.join("tests").join("emulators").join(name),
+        None => folder.join("emulator"),
+    });
+    for made in std::iter::once(&folder).chain(emulator_folder.as_ref()) {
+        if made.exists() {
+            bail!("step `{STEP}` failed: {} already exists: choose another NAME or --path", made.display());
+        }
+    }
 
-    let manifest = match member {
-        Some(_) => ManifestParts::workspace_member(&root_manifest),
-        None => ManifestParts::standalone(&root_manifest, &root)?,
+    let (templates, dependencies, dev_dependencies) = match flags.http {
+        true => (HTTP_TEMPLATES, HTTP_DEPENDENCIES, HTTP_DEV_DEPENDENCIES),
+        false => (TEMPLATES, DEPENDENCIES, DEV_DEPENDENCIES),
     };
+    let mut manifest = match member {
+        Some(_) => ManifestParts::workspace_member(&root_manifest, dependencies, dev_dependencies),
+        None => ManifestParts::standalone(&root_manifest, &root, dependencies, dev_dependencies)?,
+    };
+    let mut emulator_manifest = match member {
+        Some(_) => ManifestParts::workspace_member(&root_manifest, EMULATOR_DEPENDENCIES, &[]),
+        None => ManifestParts::standalone(&root_manifest, &root, EMULATOR_DEPENDENCIES, &[])?,
+    };
+    if let Some(emulator_folder) = &emulator_folder {
+        let relative = match emulator_folder.strip_prefix(&folder) {
+            Ok(inside) => inside.to_string_lossy().replace('\\', "/"),
+            Err(_) => {
+                let depth = folder.strip_prefix(&root).map_or(0, |relative| relative.components().count());
+                let below_root = emulator_folder.strip_prefix(&root).unwrap_or(emulator_folder);
+                format!("{}{}", "../".repeat(depth), below_root.to_string_lossy().replace('\\', "/"))
+            }
+        };
+        manifest.dev_dependencies.push_str(&format!("\n{emulator_package} = {{ path = \"{relative}\" }}"));
+        if member.is_none() {
+            // The emulator is a member of the plugin's own workspace, and
+            // only the plugin's manifest says `[workspace]`.
+            manifest.tail.push_str("\nmembers = [\"emulator\"]");
+            if let Some(own_workspace) = emulator_manifest.tail.find(STANDALONE_WORKSPACE) {
+                emulator_manifest.tail.truncate(own_workspace);
+            }
+        }
+    }
     let replacements = [
         ("{{name}}", name.to_owned()),
         ("{{package}}", package.clone()),
@@ -78,15 +145,37 @@ pub fn run(flags: &flags::NewPlugin) -> Result<ExitCode> {
         ("{{dependencies}}", manifest.dependencies),
         ("{{dev_dependencies}}", manifest.dev_dependencies),
         ("{{tail}}", manifest.tail),
+        ("{{emulator_package}}", emulator_package.clone()),
+        ("{{emulator_crate}}", emulator_package.replace('-', "_")),
+        ("{{emulator_dependencies}}", emulator_manifest.dependencies),
+        ("{{emulator_tail}}", emulator_manifest.tail),
     ];
 
-    if let Err(error) = write_crate(&folder, &replacements) {
-        // The folder did not exist before: leave nothing half-made behind.
-        let _ = std::fs::remove_dir_all(&folder);
+    let written = write_crate(&folder, templates, &replacements).and_then(|()| match &emulator_folder {
+        Some(emulator_folder) => write_crate(emulator_folder, EMULATOR_TEMPLATES, &replacements),
+        None => Ok(()),
+    });
+    if let Err(error) = written {
+        // The folders did not exist before: leave nothing half-made behind.
+        for made in std::iter::once(&folder).chain(emulator_folder.as_ref()) {
+            let _ = std::fs::remove_dir_all(made);
+        }
         return Err(error);
     }
     match &member {
-        Some(member) => add_member(&root_manifest_path, &root_manifest_text, &root_manifest, member)?,
+        Some(member) => {
+            add_member(&root_manifest_path, &root_manifest_text, &root_manifest, member)?;
+            if let Some(emulator_folder) = &emulator_folder {
+                let emulator_member = emulator_folder.strip_prefix(&root).unwrap_or(emulator_folder);
+                let text = std::fs::read_to_string(&root_manifest_path)
+                    .with_context(|| format!("step `{STEP}` failed: cannot read {}", root_manifest_path.display()))?;
+                let manifest: toml::Table = text
+                    .parse()
+                    .with_context(|| format!("step `{STEP}` failed: cannot parse {}", root_manifest_path.display()))?;
+                let emulator_member = emulator_member.to_string_lossy().replace('\\', "/");
+                add_member(&root_manifest_path, &text, &manifest, &emulator_member)?;
+            }
+        }
         None => {
             // The workspace's Cargo.lock, so a standalone build resolves the
             // versions the workspace already tested (and reuses a shared
@@ -104,13 +193,18 @@ pub fn run(flags: &flags::NewPlugin) -> Result<ExitCode> {
     }
     // The templates are formatted already; a long NAME can still push a line
     // past the width, and CI checks formatting.
-    let mut format = shell::cargo()?;
-    format.arg("fmt").arg("--manifest-path").arg(folder.join("Cargo.toml"));
-    if let Err(error) = shell::run(STEP, &mut format) {
-        eprintln!("warning: {error:#}: run `cargo fmt` in {} before committing", folder.display());
+    for made in std::iter::once(&folder).chain(emulator_folder.as_ref()) {
+        let mut format = shell::cargo()?;
+        format.arg("fmt").arg("--manifest-path").arg(made.join("Cargo.toml"));
+        if let Err(error) = shell::run(STEP, &mut format) {
+            eprintln!("warning: {error:#}: run `cargo fmt` in {} before committing", made.display());
+        }
     }
 
     eprintln!("created {package} in {}", folder.display());
+    if let Some(emulator_folder) = &emulator_folder {
+        eprintln!("created {emulator_package} (an emulator of its API on the kit) in {}", emulator_folder.display());
+    }
     match &member {
         Some(_) => eprintln!("next: cargo test --package {package} && cargo xtask plugins"),
         None => eprintln!("next: cd {} && cargo test", folder.display()),
@@ -170,8 +264,8 @@ fn resolve(path: &Path) -> Result<PathBuf> {
     Ok(resolved)
 }
 
-fn write_crate(folder: &Path, replacements: &[(&str, String)]) -> Result<()> {
-    for (relative, template) in TEMPLATES {
+fn write_crate(folder: &Path, templates: &[(&str, &str)], replacements: &[(&str, String)]) -> Result<()> {
+    for (relative, template) in templates {
         let mut text = (*template).to_owned();
         for (placeholder, value) in replacements {
             text = text.replace(placeholder, value);
@@ -214,7 +308,11 @@ struct ManifestParts {
 }
 
 impl ManifestParts {
-    fn workspace_member(root_manifest: &toml::Table) -> ManifestParts {
+    fn workspace_member(
+        root_manifest: &toml::Table,
+        dependencies: &[&str],
+        dev_dependencies: &[&str],
+    ) -> ManifestParts {
         let inherited =
             |key: &&str| table_at(root_manifest, &["workspace", "package"]).is_some_and(|t| t.contains_key(*key));
         let lines =
@@ -222,13 +320,18 @@ impl ManifestParts {
         let package_fields: Vec<&str> = PACKAGE_FIELDS.iter().copied().filter(|key| inherited(key)).collect();
         ManifestParts {
             package_fields: lines(&package_fields),
-            dependencies: lines(DEPENDENCIES),
-            dev_dependencies: lines(DEV_DEPENDENCIES),
+            dependencies: lines(dependencies),
+            dev_dependencies: lines(dev_dependencies),
             tail: "\n[lints]\nworkspace = true".to_owned(),
         }
     }
 
-    fn standalone(root_manifest: &toml::Table, root: &Path) -> Result<ManifestParts> {
+    fn standalone(
+        root_manifest: &toml::Table,
+        root: &Path,
+        dependencies: &[&str],
+        dev_dependencies: &[&str],
+    ) -> Result<ManifestParts> {
         let empty = toml::Table::new();
         let package = table_at(root_manifest, &["workspace", "package"]).unwrap_or(&empty);
         let package_fields = PACKAGE_FIELDS
@@ -261,14 +364,11 @@ impl ManifestParts {
                 }
             }
         }
-        tail.push_str(&format!(
-            "\n# Built outside the cutover workspace ({}), so a workspace of its own.\n[workspace]",
-            root.display()
-        ));
+        tail.push_str(&format!("{STANDALONE_WORKSPACE} ({}), so a workspace of its own.\n[workspace]", root.display()));
         Ok(ManifestParts {
             package_fields,
-            dependencies: dependency_lines(DEPENDENCIES)?,
-            dev_dependencies: dependency_lines(DEV_DEPENDENCIES)?,
+            dependencies: dependency_lines(dependencies)?,
+            dev_dependencies: dependency_lines(dev_dependencies)?,
             tail,
         })
     }

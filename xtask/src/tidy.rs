@@ -1,6 +1,9 @@
 //! The tidy check: conventions no compiler enforces. Every crate root of a
-//! workspace package opens with a `//!` doc (within its first lines), and no
-//! source file under the project folders keeps a `dbg!(` or `todo!(`.
+//! workspace package opens with a `//!` doc (within its first lines); no
+//! source file under the project folders keeps a `dbg!(` or `todo!(`; the
+//! layering holds (a crate does not reach, through its normal dependencies,
+//! a package its layer must not know: [`LAYERS`]); and `crates/` holds only
+//! the product (no emulator, which is a test double under `tests/`).
 //!
 //! This file is the one exception to the second rule, since it names both.
 
@@ -20,10 +23,27 @@ const SOURCE_FOLDERS: &[&str] = &["crates", "plugins", "host", "tests", "xtask"]
 /// Macros that must not be committed.
 const LEFTOVERS: &[&str] = &["dbg!(", "todo!("];
 
+/// What a crate must not reach through its normal dependencies, with why.
+const LAYERS: &[(&str, &[&str], &str)] = &[
+    ("cutover-schema", &["abi_stable", "reqwest", "tokio"], "the canonical schema knows nothing of FFI or I/O"),
+    ("cutover-contract", &["abi_stable", "reqwest", "tokio"], "the contract's vocabulary has no FFI in it"),
+    ("cutover-http", &["abi_stable"], "the HTTP toolkit speaks the contract's vocabulary, not the FFI"),
+    ("cutover-abi", &["reqwest", "tokio"], "the boundary knows nothing of HTTP or async"),
+];
+
 /// Runs every tidy rule over the workspace `metadata` describes.
 pub fn check(metadata: &Metadata) -> Result<()> {
     let root = &metadata.workspace_root;
-    let mut problems = Vec::new();
+    let mut problems = layering(metadata);
+    for package in &metadata.packages {
+        if package.name.contains("emulator") && package.dir().starts_with(root.join("crates")) {
+            problems.push(format!(
+                "{}: package `{}` is an emulator, a test double: move it under tests/emulators/",
+                relative(root, package.dir()),
+                package.name
+            ));
+        }
+    }
     for package in &metadata.packages {
         for crate_root in ["src/lib.rs", "src/main.rs"] {
             let path = package.dir().join(crate_root);
@@ -54,6 +74,46 @@ pub fn check(metadata: &Metadata) -> Result<()> {
     }
     eprintln!("tidy: ok");
     Ok(())
+}
+
+/// Breaches of [`LAYERS`]: each names the crate, what it reaches and the
+/// path of packages it reaches it through.
+fn layering(metadata: &Metadata) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (package, forbidden, why) in LAYERS {
+        for reached in forbidden.iter() {
+            if let Some(path) = dependency_path(metadata, package, reached) {
+                problems.push(format!("{package} depends on {reached} (through {}): {why}", path.join(" → ")));
+            }
+        }
+    }
+    problems
+}
+
+/// The chain of normal dependencies from workspace package `from` to the
+/// package `to`, if there is one (dependencies outside the workspace are
+/// not followed: `--no-deps` does not describe them).
+fn dependency_path(metadata: &Metadata, from: &str, to: &str) -> Option<Vec<String>> {
+    let mut pending = vec![vec![from.to_owned()]];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(path) = pending.pop() {
+        let last = path.last()?.clone();
+        if !seen.insert(last.clone()) {
+            continue;
+        }
+        let Some(package) = metadata.packages.iter().find(|package| package.name == last) else {
+            continue;
+        };
+        for dependency in package.dependencies.iter().filter(|dependency| dependency.kind.is_none()) {
+            let mut next = path.clone();
+            next.push(dependency.name.clone());
+            if dependency.name == to {
+                return Some(next);
+            }
+            pending.push(next);
+        }
+    }
+    None
 }
 
 fn opens_with_crate_doc(source: &str) -> bool {
@@ -105,6 +165,40 @@ mod tests {
 
     fn check(source: &str, expected: bool) {
         assert_eq!(opens_with_crate_doc(source), expected, "{source:?}");
+    }
+
+    fn package(name: &str, dependencies: &[(&str, Option<&str>)]) -> crate::metadata::Package {
+        crate::metadata::Package {
+            name: name.into(),
+            manifest_path: PathBuf::from(format!("/w/{name}/Cargo.toml")),
+            targets: Vec::new(),
+            dependencies: dependencies
+                .iter()
+                .map(|(name, kind)| crate::metadata::Dependency { name: (*name).into(), kind: kind.map(str::to_owned) })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_layer_breach_is_found_through_other_packages_and_dev_dependencies_do_not_count() {
+        let metadata = Metadata {
+            packages: vec![
+                package("cutover-http", &[("cutover-contract", None), ("cutover-sdk", Some("dev"))]),
+                package("cutover-contract", &[("cutover-abi", None)]),
+                package("cutover-abi", &[("abi_stable", None)]),
+                package("cutover-sdk", &[("abi_stable", None)]),
+            ],
+            target_directory: PathBuf::from("/w/target"),
+            workspace_root: PathBuf::from("/w"),
+        };
+        let path = dependency_path(&metadata, "cutover-http", "abi_stable").unwrap();
+        assert_eq!(path, ["cutover-http", "cutover-contract", "cutover-abi", "abi_stable"]);
+        assert!(dependency_path(&metadata, "cutover-sdk", "reqwest").is_none());
+        let problems = layering(&metadata);
+        assert!(
+            problems.iter().any(|problem| problem.starts_with("cutover-http depends on abi_stable")),
+            "{problems:?}"
+        );
     }
 
     #[test]

@@ -17,13 +17,10 @@
 #![warn(missing_docs)]
 
 pub mod client;
-pub mod error;
 pub mod ffi;
-pub mod metadata;
-pub mod redact;
-pub mod wire;
 
-pub use error::{ErrorCode, PluginError};
+// The contract's vocabulary, under the paths the boundary code names it by.
+pub use cutover_contract::{ErrorCode, PluginError, error, metadata, redact, wire};
 
 /// The plugin ABI this crate defines. Bump it when the root module changes in a
 /// way old plugins cannot follow; adding a trailing field to the prefix module

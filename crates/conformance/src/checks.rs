@@ -6,8 +6,9 @@
 use crate::reads::{self, Expectation, plural};
 use crate::writes::{self, check_name};
 use crate::{DataSet, Kit};
-use cutover_abi::metadata::{PluginMetadata, StreamInfo};
-use cutover_abi::{ABI_VERSION, ErrorCode, PluginError};
+use cutover_abi::ABI_VERSION;
+use cutover_contract::metadata::{PluginMetadata, StreamInfo};
+use cutover_contract::{ErrorCode, PluginError};
 use cutover_schema::SCHEMA_VERSION;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -81,7 +82,7 @@ pub(crate) fn describe_error(error: &PluginError) -> String {
 
 impl Kit {
     pub(crate) fn open(&self, config: &str) -> Result<cutover_abi::ffi::Handle, PluginError> {
-        self.client.open(config, &cutover_abi::metadata::OpenContext { base_dir: ".".into(), log: None })
+        self.client.open(config, &cutover_contract::metadata::OpenContext { base_dir: ".".into(), log: None })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::Kit;
 use crate::checks::describe_error;
-use cutover_abi::wire::ReadBatch;
+use cutover_contract::wire::ReadBatch;
 use cutover_schema::{EntityKind, Record};
 use std::collections::{BTreeSet, HashMap, HashSet};
 

@@ -5,8 +5,8 @@ use crate::checks::{Report, describe_error};
 use crate::reads::{Expectation, Items, names, plural, quoted, read_all, sample};
 use crate::{Kit, Leeway, fields, samples};
 use cutover_abi::ffi::Handle;
-use cutover_abi::metadata::{PluginMetadata, StreamInfo};
-use cutover_abi::wire::{WriteOutcome, WriteResult};
+use cutover_contract::metadata::{PluginMetadata, StreamInfo};
+use cutover_contract::wire::{WriteOutcome, WriteResult};
 use cutover_schema::Record;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -143,7 +143,7 @@ fn echoes_in_order(records: &[Record], outcomes: &[WriteOutcome]) -> Result<(), 
 fn second_write(kit: &Kit, stream: &str, records: &[Record], targets: &[Option<String>]) -> Result<(), String> {
     let handle = kit.open(&kit.config).map_err(|error| format!("open a new instance: {}", describe_error(&error)))?;
     let outcome = (|| {
-        let payload = cutover_abi::wire::encode(records).map_err(|error| format!("encode: {error}"))?;
+        let payload = cutover_contract::wire::encode(records).map_err(|error| format!("encode: {error}"))?;
         let outcomes = kit
             .client
             .stage(handle, &payload)

@@ -6,8 +6,8 @@
 //! module: every plugin crate exports the same `#[no_mangle]` symbol.
 
 use cutover_abi::client::PluginClient;
-use cutover_abi::metadata::OpenContext;
-use cutover_abi::{ErrorCode, PluginError};
+use cutover_contract::metadata::OpenContext;
+use cutover_contract::{ErrorCode, PluginError};
 use cutover_fixture_panics::Panics;
 use cutover_schema::{Contact, Entity, Record};
 

@@ -531,6 +531,17 @@ impl Request {
         &self.method
     }
 
+    /// What names the collection this request reads: method, target and
+    /// query. Kept in memory only, to know a cached page is this request's.
+    pub(crate) fn scope(&self) -> String {
+        let target = match &self.target {
+            Target::Path(path) => path.as_str(),
+            Target::Url(link) => link.as_str(),
+        };
+        let query: Vec<String> = self.query.iter().map(|(name, value)| format!("{name}={value}")).collect();
+        format!("{} {target}?{}", self.method, query.join("&"))
+    }
+
     /// Where the request goes, for messages: its path, or a link's path,
     /// never a query string.
     pub(crate) fn target_path(&self) -> String {
@@ -663,7 +674,7 @@ mod tests {
         let client = HttpClient::new(HttpConfig::new("http://127.0.0.1:9/")).unwrap();
         let error = client.send(Request::get("lists?key=x").header("bad header", "v")).await.unwrap_err();
         assert_eq!(error.to_string(), r#"GET /lists cannot be sent: header "bad header" is not a valid HTTP header"#);
-        assert_eq!(cutover_abi::PluginError::from(error).code, cutover_abi::ErrorCode::Internal);
+        assert_eq!(cutover_contract::PluginError::from(error).code, cutover_contract::ErrorCode::Internal);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Every message names the request as method and URL path, never the query
 //! string (a query can carry a key), and never a credential.
 
-use cutover_abi::{ErrorCode, PluginError};
+use cutover_contract::{ErrorCode, PluginError};
 
 /// Everything that can go wrong in `cutover-http`.
 #[derive(Debug, thiserror::Error)]

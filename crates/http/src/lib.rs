@@ -26,6 +26,15 @@
 //!   `links.next` (Klaviyo) and `Link` header paging, resumable from a cursor
 //!   string.
 //!
+//! - [`AccountLimiters`]: one limiter registry per account, process-wide,
+//!   with a limiter per endpoint where the platform keeps windows per
+//!   endpoint; give each client its limiter with
+//!   [`HttpClient::with_limiter`].
+//! - [`PagedReader`]: a paged collection read as a stream: a paginator and a
+//!   mapping from one JSON item to a record or a reject reason, read in
+//!   batches that resume inside a page ([`PageCursor`]), rejects with their
+//!   location and raw JSON.
+//!
 //! - [`path`]: request paths from segments, each percent-encoded, `.` and
 //!   `..` refused, so an id can never point a request at another endpoint.
 //!
@@ -59,6 +68,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod accounts;
 mod client;
 mod config;
 mod error;
@@ -67,7 +77,9 @@ mod limiter;
 mod pagination;
 mod path;
 mod retry;
+mod stream;
 
+pub use accounts::AccountLimiters;
 pub use client::{HttpClient, Request, Response};
 pub use config::{Auth, HttpConfig, Timeouts};
 pub use error::{HttpError, HttpErrorKind, TransportKind, VendorError};
@@ -77,3 +89,4 @@ pub use path::path;
 pub use reqwest::{Method, StatusCode, header};
 pub use retry::RetryPolicy;
 pub use secrecy::SecretString;
+pub use stream::{PageCursor, PagedReader, Taken};

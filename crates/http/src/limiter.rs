@@ -69,7 +69,7 @@ impl RateLimits {
 
     /// The limits a plugin declares in its metadata: requests per second,
     /// evenly spaced, and the concurrency cap.
-    pub fn from_profile(profile: &cutover_abi::metadata::RateLimitProfile) -> RateLimits {
+    pub fn from_profile(profile: &cutover_contract::metadata::RateLimitProfile) -> RateLimits {
         let limits = RateLimits::unlimited().quota(Quota::per_second(profile.requests_per_second));
         match profile.max_concurrency {
             Some(max) => limits.max_concurrency(usize::try_from(max).unwrap_or(usize::MAX)),
@@ -475,7 +475,7 @@ mod tests {
 
     #[test]
     fn a_declared_profile_becomes_limits() {
-        let profile = cutover_abi::metadata::RateLimitProfile {
+        let profile = cutover_contract::metadata::RateLimitProfile {
             requests_per_second: 10,
             max_concurrency: Some(10),
             max_batch: None,

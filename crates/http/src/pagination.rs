@@ -260,6 +260,11 @@ impl Paginator {
         Ok(self)
     }
 
+    /// What names the collection paged, for [`crate::PagedReader`]'s cache.
+    pub(crate) fn scope(&self) -> String {
+        format!("{} ({} a page)", self.request.scope(), self.page_size)
+    }
+
     /// The cursor of where the paginator stands.
     pub fn cursor(&self) -> String {
         encode(&self.position)

@@ -8,12 +8,12 @@
 
 use crate::describe::metadata_of;
 use crate::guard::guarded;
-use crate::{Context, ErrorCode, Plugin, PluginError, config::parse_config};
+use crate::{Context, ErrorCode, Plugin, PluginError, StreamCount, Streams, config::parse_config};
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::std_types::{ROption, RResult, RSlice, RStr, RString, RVec};
 use cutover_abi::ffi::{FfiError, Handle, PluginMod, PluginModRef};
-use cutover_abi::metadata::{Direction, OpenContext, StreamInfo, stream_list};
-use cutover_abi::wire::{self, ReadBatch, RejectReason, SourceReject};
+use cutover_contract::metadata::{Direction, OpenContext, StreamInfo, stream_list};
+use cutover_contract::wire::{self, ReadBatch, RejectReason, SourceReject};
 use cutover_schema::Record;
 use std::any::Any;
 use std::collections::HashMap;
@@ -50,10 +50,12 @@ fn registry() -> MutexGuard<'static, HashMap<Handle, Instance>> {
 
 /// What the registry keeps per open instance: the plugin and, computed once at
 /// open, what every call needs for its checks and messages.
-struct Opened<P> {
+struct Opened<P: 'static> {
     plugin: P,
     name: String,
     streams: Vec<StreamInfo>,
+    /// The streams written as units, with their per-instance state.
+    registry: Streams<P>,
     /// Set when a call panicked: the plugin's state may be half-changed, so
     /// every later call is refused.
     panicked: bool,
@@ -151,7 +153,13 @@ extern "C" fn open<P: Plugin>(config_json: RStr<'_>, context_json: RStr<'_>) -> 
         }
         let config = parse_config::<P::Config>(&name, config_json.as_str())?;
         let plugin = P::open(config, &Context::new(PathBuf::from(context.base_dir)))?;
-        let opened = Opened { plugin, name: name.clone(), streams: P::describe().into_streams(), panicked: false };
+        let opened = Opened {
+            plugin,
+            name: name.clone(),
+            streams: metadata_of::<P>().streams,
+            registry: P::streams(),
+            panicked: false,
+        };
         static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
         let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
         registry().insert(handle, Arc::new(Mutex::new(Box::new(opened))));
@@ -168,7 +176,14 @@ extern "C" fn check<P: Plugin>(handle: Handle) -> RResult<RString, FfiError> {
 
 extern "C" fn discover<P: Plugin>(handle: Handle) -> RResult<RString, FfiError> {
     finish(with_instance::<P, _>(handle, "discover", |opened| {
-        let inventory = opened.plugin.discover()?;
+        let mut inventory = opened.plugin.discover()?;
+        for entry in opened.registry.entries() {
+            let stream = entry.info().name;
+            if !inventory.streams.iter().any(|count| count.stream == stream) {
+                let records = entry.count(&mut opened.plugin).map_err(|error| error.in_stream(&stream))?;
+                inventory.streams.push(StreamCount { stream, records });
+            }
+        }
         to_json(&inventory)
     }))
 }
@@ -191,9 +206,14 @@ extern "C" fn read<P: Plugin>(
         if max_records == 0 {
             return Err(PluginError::new(ErrorCode::Unsupported, "read of 0 records: ask for at least 1"));
         }
-        let missing = opened.missing_impl("Source");
-        let source = opened.plugin.source().ok_or(missing)?;
-        let mut batch = source.read(stream, cursor.into_option().map(|c| c.as_str()), max_records as usize)?;
+        let cursor = cursor.into_option().map(|c| c.as_str());
+        let mut batch = match opened.registry.find(stream) {
+            Some(entry) => entry.read(&mut opened.plugin, &opened.name, cursor, max_records as usize)?,
+            None => {
+                let missing = opened.missing_impl("Source");
+                opened.plugin.source().ok_or(missing)?.read(stream, cursor, max_records as usize)?
+            }
+        };
         reject_invalid(stream, &mut batch);
         wire::encode_read(&batch)
             .map(RVec::from)
@@ -232,9 +252,13 @@ fn decode_records(batch: &[u8]) -> Result<Vec<Record>, PluginError> {
 impl<P: Plugin> Opened<P> {
     fn write_records(&mut self, stream: &str, records: Vec<Record>) -> Result<RVec<u8>, PluginError> {
         let sent = records.len();
-        let missing = self.missing_impl("Destination");
-        let destination = self.plugin.destination().ok_or(missing)?;
-        let outcomes = destination.write(stream, records)?;
+        let outcomes = match self.registry.find(stream) {
+            Some(entry) => entry.write(&mut self.plugin, records)?,
+            None => {
+                let missing = self.missing_impl("Destination");
+                self.plugin.destination().ok_or(missing)?.write(stream, records)?
+            }
+        };
         if outcomes.len() != sent {
             return Err(PluginError::new(
                 ErrorCode::Internal,

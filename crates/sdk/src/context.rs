@@ -37,8 +37,14 @@ impl Context {
     /// lives here, on the plugin's side, created on first use and shared by
     /// every instance of the plugin.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, PluginError> {
-        Ok(runtime()?.block_on(future))
+        block_on(future)
     }
+}
+
+/// Runs a future on the plugin's runtime; what [`Context::block_on`] and
+/// the stream layer use.
+pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, PluginError> {
+    Ok(runtime()?.block_on(future))
 }
 
 fn runtime() -> Result<&'static tokio::runtime::Runtime, PluginError> {

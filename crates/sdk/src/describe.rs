@@ -2,7 +2,7 @@
 //! the config's JSON Schema to make the full metadata.
 
 use crate::Plugin;
-use cutover_abi::metadata::{Direction, PluginKind, PluginMetadata, RateLimitProfile, StreamInfo};
+use cutover_contract::metadata::{Direction, PluginKind, PluginMetadata, RateLimitProfile, StreamInfo};
 use cutover_schema::{EntityKind, SCHEMA_VERSION};
 
 /// A plugin's self-description, built with [`Description::new`] and
@@ -49,15 +49,13 @@ impl Description {
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
-
-    pub(crate) fn into_streams(self) -> Vec<StreamInfo> {
-        self.streams
-    }
 }
 
 /// The full metadata of `P`, as the host sees it.
 pub(crate) fn metadata_of<P: Plugin>() -> PluginMetadata {
     let description = P::describe();
+    let mut streams = description.streams;
+    streams.extend(P::streams().infos());
     PluginMetadata {
         name: description.name,
         version: description.version,
@@ -65,7 +63,7 @@ pub(crate) fn metadata_of<P: Plugin>() -> PluginMetadata {
         kind: description.kind,
         abi_version: cutover_abi::ABI_VERSION,
         schema_version: SCHEMA_VERSION,
-        streams: description.streams,
+        streams,
         config_schema: schemars::schema_for!(P::Config).to_value(),
         rate_limit: description.rate_limit,
     }

@@ -62,25 +62,29 @@ mod context;
 mod describe;
 mod guard;
 mod logging;
+mod streams;
 
 pub use adapter::{reject_invalid, root_module};
 pub use config::parse_config;
 pub use context::Context;
-pub use cutover_abi::metadata::{
+pub use cutover_contract::metadata::{
     CheckItem, CheckReport, Direction, Inventory, PluginKind, PluginMetadata, RateLimitProfile, StreamCount, StreamInfo,
 };
-pub use cutover_abi::wire::{ReadBatch, RejectReason, SourceReject, WriteOutcome, WriteResult};
-pub use cutover_abi::{ErrorCode, PluginError};
+pub use cutover_contract::stream::Batch;
+pub use cutover_contract::wire::{ReadBatch, RejectReason, SourceReject, WriteOutcome, WriteResult};
+pub use cutover_contract::{ErrorCode, PluginError};
 pub use cutover_schema as schema;
 pub use describe::Description;
+pub use streams::{ChildStream, Stream, Streams};
 
 use cutover_schema::Record;
 
 /// Everything a plugin file usually needs, in one import.
 pub mod prelude {
     pub use crate::{
-        CheckItem, CheckReport, Context, Description, Destination, Direction, ErrorCode, Inventory, Plugin,
-        PluginError, PluginKind, ReadBatch, RejectReason, Source, SourceReject, StreamCount, WriteOutcome, WriteResult,
+        Batch, CheckItem, CheckReport, ChildStream, Context, Description, Destination, Direction, ErrorCode, Inventory,
+        Plugin, PluginError, PluginKind, ReadBatch, RejectReason, Source, SourceReject, Stream, StreamCount, Streams,
+        WriteOutcome, WriteResult,
     };
     pub use cutover_schema::{CompactString, Contact, CustomValue, Entity, EntityKind, Record};
 }
@@ -95,9 +99,19 @@ pub trait Plugin: Send + Sized + 'static {
     /// `#[serde(deny_unknown_fields)]` so typos are refused.
     type Config: serde::de::DeserializeOwned + schemars::JsonSchema;
 
-    /// Name, version, kind and streams. Called without an instance, so it must
-    /// not do I/O.
+    /// Name, version, kind and the streams implemented by hand (in
+    /// [`Plugin::source`] and [`Plugin::destination`]). Called without an
+    /// instance, so it must not do I/O.
     fn describe() -> Description;
+
+    /// The streams written as units ([`Stream`], [`ChildStream`]): the SDK
+    /// declares them in the metadata after those of [`Plugin::describe`],
+    /// dispatches reads and writes to them by name, keeps their cursors and
+    /// counts them in `discover`. Called once per opened instance and for
+    /// the metadata, so it must not do I/O. The default registers none.
+    fn streams() -> Streams<Self> {
+        Streams::new()
+    }
 
     /// Opens an instance. Refuse a config that cannot work here, with an error
     /// that names the field and what was expected.
@@ -110,7 +124,8 @@ pub trait Plugin: Send + Sized + 'static {
         Ok(CheckReport { checks: vec![CheckItem { name: "config accepted".into(), ok: true, detail: None }] })
     }
 
-    /// Counts what the platform holds, per stream.
+    /// Counts what the platform holds, per stream. The SDK adds the count of
+    /// every registered stream ([`Stream::count`]) this does not list.
     fn discover(&mut self) -> Result<Inventory, PluginError> {
         Ok(Inventory::default())
     }

@@ -7,10 +7,10 @@
 //! The host also names the secrets it resolved into the instance's config
 //! ([`LogSettings::redact`]); every line the library logs is written with
 //! those of every instance opened so far masked, in every form
-//! [`cutover_abi::redact`] covers, as the host masks its own lines.
+//! [`cutover_contract::redact`] covers, as the host masks its own lines.
 
-use cutover_abi::metadata::LogSettings;
-use cutover_abi::redact::{RedactedLines, Redactor};
+use cutover_contract::metadata::LogSettings;
+use cutover_contract::redact::{RedactedLines, Redactor};
 use std::io::IsTerminal;
 use std::sync::{OnceLock, RwLock};
 
@@ -71,7 +71,7 @@ mod tests {
         // The subscriber is installed by the first open only; every open adds its secrets.
         init(&LogSettings { filter: "off".into(), json: false, redact: vec![first.into()] });
         init(&LogSettings { filter: "trace".into(), json: true, redact: vec![second.into()] });
-        let mut forms = cutover_abi::redact::forms(first);
+        let mut forms = cutover_contract::redact::forms(first);
         // As a URL path segment and a form encode it.
         forms.push("pk%22se%5Ccr%2Fet+k=ey%0A%20%C3%A9-42".into());
         forms.push("pk%22se%5Ccr%2Fet%2Bk%3Dey%0A+%C3%A9-42".into());

@@ -19,8 +19,8 @@ use crate::plugin::{BatchSource, LoadedPlugin, PluginInstance};
 use crate::report::{RunReport, StreamStatus};
 use crate::secrets;
 use crate::state::{self, OpenReject, RunKind, SqliteState, StateStore};
-use cutover_abi::PluginError;
-use cutover_abi::metadata::{Direction, PluginMetadata, stream_list};
+use cutover_contract::PluginError;
+use cutover_contract::metadata::{Direction, PluginMetadata, stream_list};
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
@@ -390,7 +390,7 @@ fn execute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cutover_abi::metadata::{PluginKind, StreamInfo};
+    use cutover_contract::metadata::{PluginKind, StreamInfo};
     use cutover_schema::EntityKind;
 
     fn plan(stream: &str) -> StreamPlan {

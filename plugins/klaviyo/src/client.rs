@@ -1,12 +1,13 @@
-//! Talking to Klaviyo: one [`HttpClient`] per documented rate-limit tier,
-//! because Klaviyo counts each endpoint's burst (per second) and steady (per
-//! minute) windows apart; JSON:API bodies; lookups of profiles by
-//! identifier; and waiting for a bulk job to finish.
+//! Talking to Klaviyo: one [`HttpClient`] per endpoint, each paced by its
+//! documented rate-limit tier, because Klaviyo counts each endpoint's burst
+//! (per second) and steady (per minute) windows apart; JSON:API bodies;
+//! lookups of profiles by identifier; and waiting for a bulk job to finish.
 
 use crate::config::{KlaviyoConfig, RateLimit};
 use crate::mapping;
-use cutover_http::{Auth, HttpClient, HttpConfig, HttpError, Quota, RateLimits, Request, Response};
+use cutover_http::{AccountLimiters, Auth, HttpClient, HttpConfig, HttpError, Quota, RateLimits, Request, Response};
 use cutover_sdk::prelude::*;
+use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -23,7 +24,7 @@ pub(crate) const LOOKUP_CHUNK: usize = 100;
 /// requests per second and steady requests per minute. The L tier's steady
 /// limit is 750/m from revision 2026-01-15 on, 700/m before; 700 is used for
 /// both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tier {
     /// 1/s, 15/m.
     ExtraSmall,
@@ -51,8 +52,9 @@ impl Tier {
 }
 
 /// The endpoints this plugin calls; each has its own windows on Klaviyo's
-/// side, so each gets its own limiter here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// side, so each gets its own limiter, shared by every instance of the
+/// account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     /// `GET /api/accounts`.
     Accounts,
@@ -87,23 +89,8 @@ pub(crate) enum Endpoint {
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 15] = [
-        Endpoint::Accounts,
-        Endpoint::ReadLists,
-        Endpoint::WriteLists,
-        Endpoint::ListMembers,
-        Endpoint::AddMembers,
-        Endpoint::ReadProfiles,
-        Endpoint::ProfileLists,
-        Endpoint::ImportProfile,
-        Endpoint::BulkImport,
-        Endpoint::Subscribe,
-        Endpoint::Unsubscribe,
-        Endpoint::Suppress,
-        Endpoint::Metrics,
-        Endpoint::ReadEvents,
-        Endpoint::BulkEvents,
-    ];
+    /// How many endpoints there are.
+    const COUNT: usize = Endpoint::BulkEvents as usize + 1;
 
     /// The tier the reference gives the endpoint.
     fn tier(self) -> Tier {
@@ -128,14 +115,18 @@ impl Endpoint {
 }
 
 /// The Klaviyo API of one account. Each endpoint's client is built on its
-/// first use, so an instance pays only for the endpoints its streams call.
+/// first use, so an instance pays only for the endpoints its streams call;
+/// its limiter is the account's for that endpoint, so two instances of one
+/// account (a source and a destination, a retry) spend one quota.
 #[derive(Debug)]
 pub(crate) struct Api {
-    /// Base URL, auth and headers; each client adds its endpoint's limits.
+    /// Base URL, auth and headers; each client adds its endpoint's limiter.
     template: HttpConfig,
     /// The config's one rate for every endpoint, if it gives one.
     rate_limit: Option<RateLimit>,
-    clients: HashMap<Endpoint, OnceLock<HttpClient>>,
+    limiters: AccountLimiters,
+    /// By [`Endpoint`].
+    clients: [OnceLock<HttpClient>; Endpoint::COUNT],
 }
 
 impl Api {
@@ -150,27 +141,28 @@ impl Api {
             .header("accept", JSON_API)
             .allow_plain_http(config.allow_plain_http)
             .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES));
+        // Klaviyo keeps no account-wide window: every request is paced by
+        // its endpoint's limiter.
+        let limiters =
+            AccountLimiters::of("klaviyo", config.base_url(), config.api_key.expose_secret(), RateLimits::unlimited());
         let api = Api {
             template,
             rate_limit: config.rate_limit,
-            clients: Endpoint::ALL.into_iter().map(|endpoint| (endpoint, OnceLock::new())).collect(),
+            limiters,
+            clients: [const { OnceLock::new() }; Endpoint::COUNT],
         };
         api.http_client(Endpoint::Accounts).map_err(config_error)?;
         Ok(api)
     }
 
     fn http_client(&self, endpoint: Endpoint) -> Result<&HttpClient, HttpError> {
-        let Some(cell) = self.clients.get(&endpoint) else {
-            return Err(HttpError::InvalidUrl {
-                url_or_path: format!("{endpoint:?}"),
-                reason: "the plugin has no client for this endpoint".to_owned(),
-            });
-        };
+        let cell = &self.clients[endpoint as usize];
         if let Some(client) = cell.get() {
             return Ok(client);
         }
-        let limits = self.rate_limit.map_or_else(|| endpoint.tier().limits(), RateLimit::limits);
-        let client = HttpClient::new(self.template.clone().limits(limits))?;
+        let limits = || self.rate_limit.map_or_else(|| endpoint.tier().limits(), RateLimit::limits);
+        let limiter = self.limiters.endpoint(&format!("{endpoint:?}"), limits);
+        let client = HttpClient::with_limiter(self.template.clone(), limiter)?;
         Ok(cell.get_or_init(|| client))
     }
 

@@ -2,22 +2,26 @@
 //! `/api/`) as a source and a destination of lists, profiles, list
 //! subscriptions with consent, and events.
 //!
-//! Not here: HTTP plumbing (auth, rate limits, retries, paging are
-//! `cutover-http`'s), and campaigns, flows, segments and webhooks, which
-//! this plugin neither reads nor writes.
+//! Not here: HTTP plumbing (auth, rate limits, retries, paging, resumable
+//! paged reads are `cutover-http`'s), stream plumbing (dispatch by name,
+//! typed cursors, walking each list's members are the SDK's), and
+//! campaigns, flows, segments and webhooks, which this plugin neither reads
+//! nor writes.
 //!
-//! Start at [`Klaviyo`]. `mapping.rs` turns Klaviyo resources into canonical
-//! records and back, with the consent rules; each stream's reads and writes
-//! are in `streams/<stream>.rs`; `client.rs` holds one HTTP client per
-//! documented rate-limit tier. The vendor facts followed are
+//! Start at [`Klaviyo`] and its [`Plugin::streams`]: each stream is a type in
+//! `streams/<stream>.rs` with its read (a request, a paginator and a mapping)
+//! and its write; `mapping.rs` turns Klaviyo resources into canonical
+//! records and back, with the consent rules; `client.rs` holds one HTTP
+//! client per endpoint, paced by the account's limiter of its documented
+//! rate-limit tier. The vendor facts followed are
 //! `shared/platforms/klaviyo.md`.
 //!
-//! | stream | entity | read | write |
-//! |---|---|---|---|
-//! | `lists` | list | `GET /api/lists` | by name: `POST`/`PATCH /api/lists` |
-//! | `profiles` | contact | `GET /api/profiles` | `POST /api/profile-import`, compared first |
-//! | `subscriptions` | membership | `GET /api/lists/{id}/profiles` with subscriptions | subscribe, unsubscribe and suppression jobs, list relationships |
-//! | `events` | engagement event | `GET /api/events` + `GET /api/metrics` | `POST /api/event-bulk-create-jobs`, 1,000 a job, each with a `unique_id` |
+//! | stream | type | entity | read | write |
+//! |---|---|---|---|---|
+//! | `lists` | `Lists` | list | `GET /api/lists` | by name: `POST`/`PATCH /api/lists` |
+//! | `profiles` | `Profiles` | contact | `GET /api/profiles` | `POST /api/profile-import`, compared first |
+//! | `subscriptions` | `Subscriptions` (per list) | membership | `GET /api/lists/{id}/profiles` with subscriptions | subscribe, unsubscribe and suppression jobs, list relationships |
+//! | `events` | `Events` | engagement event | `GET /api/events` + `GET /api/metrics` | `POST /api/event-bulk-create-jobs`, 1,000 a job, each with a `unique_id` |
 
 mod client;
 mod config;
@@ -27,53 +31,50 @@ mod streams;
 pub use config::{DEFAULT_REVISION, KlaviyoConfig};
 
 use client::Api;
+use cutover_http::PagedReader;
 use cutover_sdk::RateLimitProfile;
 use cutover_sdk::prelude::*;
 use secrecy::ExposeSecret;
 use std::collections::HashMap;
+use streams::{Events, Lists, Profiles, Subscriptions};
 
-/// The streams this plugin offers, each with its entity.
-const STREAMS: &[(&str, EntityKind)] = &[
-    ("lists", EntityKind::List),
-    ("profiles", EntityKind::Contact),
-    ("subscriptions", EntityKind::Membership),
-    ("events", EntityKind::EngagementEvent),
-];
-
-/// An opened `klaviyo` plugin: one account.
+/// An opened `klaviyo` plugin: one account, and what its streams keep
+/// between batches.
 pub struct Klaviyo {
     api: Api,
     context: Context,
     revision: String,
+    /// The last page read, so batches smaller than a page fetch it once.
+    pages: PagedReader,
     /// The account's lists by lowercased name, once a list write loaded them.
     lists_by_name: Option<HashMap<String, streams::lists::KnownList>>,
     /// Whether a list id exists, for membership writes.
     list_exists: HashMap<String, bool>,
-    /// The account's list ids in order, between membership reads.
-    list_ids: Option<Vec<String>>,
     metrics: streams::events::Metrics,
     /// What this instance wrote to `events`.
     events_written: streams::events::Written,
+    /// The streams, for callers that read and write this instance
+    /// in-process (its tests); the SDK keeps its own for the host.
+    local_streams: Option<Streams<Klaviyo>>,
 }
 
 impl Plugin for Klaviyo {
     type Config = KlaviyoConfig;
 
     fn describe() -> Description {
-        STREAMS
-            .iter()
-            .fold(
-                Description::new(
-                    "klaviyo",
-                    env!("CARGO_PKG_VERSION"),
-                    PluginKind::Esp,
-                    "Klaviyo lists, profiles, list subscriptions with consent, and events",
-                ),
-                |description, (name, entity)| description.stream(name, *entity, Direction::Both),
-            )
-            // The L tier most of the streams' endpoints are in: 75 a second
-            // in bursts, 700 a minute steady (about 11 a second).
-            .rate_limit(RateLimitProfile { requests_per_second: 11, max_concurrency: None, max_batch: Some(1000) })
+        Description::new(
+            "klaviyo",
+            env!("CARGO_PKG_VERSION"),
+            PluginKind::Esp,
+            "Klaviyo lists, profiles, list subscriptions with consent, and events",
+        )
+        // The L tier most of the streams' endpoints are in: 75 a second
+        // in bursts, 700 a minute steady (about 11 a second).
+        .rate_limit(RateLimitProfile { requests_per_second: 11, max_concurrency: None, max_batch: Some(1000) })
+    }
+
+    fn streams() -> Streams<Klaviyo> {
+        Streams::new().stream::<Lists>().stream::<Profiles>().children::<Subscriptions>().stream::<Events>()
     }
 
     fn open(config: KlaviyoConfig, context: &Context) -> Result<Self, PluginError> {
@@ -95,11 +96,12 @@ impl Plugin for Klaviyo {
             api: Api::new(&config)?,
             context: context.clone(),
             revision: config.revision().to_owned(),
+            pages: PagedReader::new(),
             lists_by_name: None,
             list_exists: HashMap::new(),
-            list_ids: None,
             metrics: streams::events::Metrics::default(),
             events_written: streams::events::Written::default(),
+            local_streams: None,
         })
     }
 
@@ -115,61 +117,27 @@ impl Plugin for Klaviyo {
         };
         Ok(CheckReport { checks: vec![item] })
     }
-
-    fn discover(&mut self) -> Result<Inventory, PluginError> {
-        let lists = self.context.block_on(streams::lists::all_lists(&self.api))??;
-        let streams = STREAMS
-            .iter()
-            .map(|(stream, _)| StreamCount {
-                stream: (*stream).into(),
-                records: (*stream == "lists").then_some(lists.len() as u64),
-            })
-            .collect();
-        Ok(Inventory { streams })
-    }
-
-    fn source(&mut self) -> Option<&mut dyn Source> {
-        Some(self)
-    }
-
-    fn destination(&mut self) -> Option<&mut dyn Destination> {
-        Some(self)
-    }
 }
 
-fn unknown_stream(stream: &str) -> PluginError {
-    PluginError::new(ErrorCode::Unsupported, format!("plugin `klaviyo` has no stream `{stream}`")).in_stream(stream)
-}
-
+/// Read in-process, the instance goes through its registered streams as
+/// the SDK dispatches the host's reads.
 impl Source for Klaviyo {
     fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: usize) -> Result<ReadBatch, PluginError> {
-        let Klaviyo { api, context, revision, metrics, list_ids, .. } = self;
-        let batch = match stream {
-            "lists" => context.block_on(streams::lists::read(api, cursor, max_records))?,
-            "profiles" => context.block_on(streams::profiles::read(api, cursor, max_records))?,
-            "subscriptions" => context.block_on(streams::subscriptions::read(api, list_ids, cursor, max_records))?,
-            "events" => context.block_on(streams::events::read(api, revision, metrics, cursor, max_records))?,
-            _ => return Err(unknown_stream(stream)),
-        };
-        batch.map_err(|error| error.in_stream(stream))
+        let mut streams = self.local_streams.take().unwrap_or_else(Klaviyo::streams);
+        let batch = streams.read(self, stream, cursor, max_records);
+        self.local_streams = Some(streams);
+        batch
     }
 }
 
+/// Written in-process, the instance goes through its registered streams as
+/// the SDK dispatches the host's writes.
 impl Destination for Klaviyo {
     fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let Klaviyo { api, context, revision, lists_by_name, list_exists, list_ids, events_written, metrics: _ } = self;
-        let outcomes = match stream {
-            "lists" => {
-                // New lists change the order memberships are read in.
-                *list_ids = None;
-                context.block_on(streams::lists::write(api, lists_by_name, records))?
-            }
-            "profiles" => context.block_on(streams::profiles::write(api, records))?,
-            "subscriptions" => context.block_on(streams::subscriptions::write(api, list_exists, records))?,
-            "events" => context.block_on(streams::events::write(api, revision, events_written, records))?,
-            _ => return Err(unknown_stream(stream)),
-        };
-        outcomes.map_err(|error| error.in_stream(stream))
+        let mut streams = self.local_streams.take().unwrap_or_else(Klaviyo::streams);
+        let outcomes = streams.write(self, stream, records);
+        self.local_streams = Some(streams);
+        outcomes
     }
 }
 

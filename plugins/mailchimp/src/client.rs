@@ -3,14 +3,12 @@
 //! picked from the key, and the shapes of the answers the streams read.
 
 use crate::config::MailchimpConfig;
-use cutover_http::{Auth, HttpClient, HttpConfig, RateLimiter, RateLimits, Request};
+use cutover_http::{AccountLimiters, Auth, HttpClient, HttpConfig, RateLimits, Request};
 use cutover_sdk::{ErrorCode, PluginError};
 use md5::{Digest, Md5};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
 
 /// Mailchimp's documented cap: 10 simultaneous connections per user.
 pub(crate) const MAX_CONNECTIONS: u32 = 10;
@@ -35,26 +33,16 @@ pub(crate) fn connect(config: &MailchimpConfig) -> Result<HttpClient, PluginErro
             format!("https://{data_center}.api.mailchimp.com/3.0/")
         }
     };
+    // Mailchimp's cap of 10 connections is per user, not per instance (the
+    // host opens one per stream and direction): one limiter per account.
+    let limits = RateLimits::unlimited().max_concurrency(MAX_CONNECTIONS as usize);
+    let limiters = AccountLimiters::of("mailchimp", &base_url, config.api_key.expose_secret(), limits);
     let mut http = HttpConfig::new(base_url)
         .auth(Auth::basic("cutover", config.api_key.clone()))
         .allow_plain_http(config.allow_plain_http)
         .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES));
     http.user_agent = concat!("cutover-plugin-mailchimp/", env!("CARGO_PKG_VERSION")).to_owned();
-    Ok(HttpClient::with_limiter(http, account_limiter(&config.base_url, config.api_key.expose_secret()))?)
-}
-
-/// The limiter of an account, shared by every instance of the plugin in the
-/// process (the host opens one per stream and direction): Mailchimp's cap
-/// of 10 connections is per user, not per instance. Keyed by the base URL
-/// and a hash of the key, never the key itself.
-fn account_limiter(base_url: &Option<String>, api_key: &str) -> RateLimiter {
-    static LIMITERS: OnceLock<Mutex<HashMap<String, RateLimiter>>> = OnceLock::new();
-    let account = format!("{}#{}", base_url.as_deref().unwrap_or_default(), subscriber_hash(api_key));
-    let mut limiters = LIMITERS.get_or_init(Mutex::default).lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    limiters
-        .entry(account)
-        .or_insert_with(|| RateLimiter::new(RateLimits::unlimited().max_concurrency(MAX_CONNECTIONS as usize)))
-        .clone()
+    Ok(HttpClient::with_limiter(http, limiters.account())?)
 }
 
 /// The data center of an API key: what follows the last `-`, when it looks

@@ -2,9 +2,10 @@
 //! values, messages are constant; per batch or per audience, never per
 //! record, and never an address or a key.
 
-/// A read batch is ready.
-pub(crate) fn batch_read(stream: &str, records: usize, rejects: usize, done: bool) {
-    tracing::debug!(stream, records, rejects, done, "Batch read.");
+/// A batch of one collection was read (`lists`, `lists/{id}/members`,
+/// `reports/{id}/unsubscribed`).
+pub(crate) fn batch_read(collection: &str, records: usize, rejects: usize, done: bool) {
+    tracing::debug!(collection, records, rejects, done, "Batch read.");
 }
 
 /// An audience's members were loaded to compare writes against.

@@ -2,18 +2,25 @@
 //! destination of audiences, members with their consent, campaigns and
 //! email activity.
 //!
-//! Not here: HTTP mechanics (auth, the 10-connection cap, retries, paging
-//! live in `cutover-http`), campaign content, automations, and `/batches`.
+//! Not here: HTTP mechanics (auth, the 10-connection cap shared by the
+//! account, retries, paging, batches that resume inside a page live in
+//! `cutover-http`), dispatch by stream name, cursors and the walk over
+//! audiences and campaigns (the SDK's stream layer), campaign content,
+//! automations, and `/batches`.
 //!
-//! Start at [`Mailchimp`]. Streams, each in `streams/<name>.rs`:
+//! Start at [`Mailchimp`]. Each stream is a type in `streams/<name>.rs`,
+//! registered in [`Plugin::streams`]; the ones read audience by audience or
+//! campaign by campaign are the SDK's child streams, whose cursor inside one
+//! audience (campaign) is which of its two listings (reports) is being read
+//! and where in it:
 //!
-//! | stream | entity | direction | source id |
-//! | --- | --- | --- | --- |
-//! | `lists` | list | both | audience id |
-//! | `contacts` | contact | source | subscriber hash (once per person) |
-//! | `members` | membership | both | `<audience id>:<subscriber hash>` |
-//! | `campaigns` | campaign | source | campaign id |
-//! | `email_activity` | engagement event | source | `<campaign>:<subscriber hash>:{sent,<n>,unsubscribe}` |
+//! | stream | entity | direction | read from | source id |
+//! | --- | --- | --- | --- | --- |
+//! | `lists` | list | both | `/lists` | audience id |
+//! | `contacts` | contact | source | each audience's members, then archived | subscriber hash (once per person) |
+//! | `members` | membership | both | each audience's members, then archived | `<audience id>:<subscriber hash>` |
+//! | `campaigns` | campaign | source | `/campaigns` | campaign id |
+//! | `email_activity` | engagement event | source | each sent campaign's activity, then unsubscribes | `<campaign>:<subscriber hash>:{sent,<n>,unsubscribe}` |
 //!
 //! A canonical [`Contact`] carries no consent:
 //! consent is per audience, so it travels on the `members` stream's
@@ -29,15 +36,38 @@ mod streams;
 
 pub use config::MailchimpConfig;
 
-use cutover_http::Request;
+use cutover_http::{HttpClient, PagedReader, Request};
 use cutover_sdk::RateLimitProfile;
 use cutover_sdk::prelude::*;
-use streams::{State, Stream};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use streams::campaigns::{Campaigns, SentCampaign};
+use streams::email_activity::EmailActivity;
+use streams::lists::Lists;
+use streams::members::{Contacts, EarlierMembers, Members, Target};
 
-/// An opened `mailchimp` plugin: one account, optionally one audience.
+/// An opened `mailchimp` plugin: one account, optionally one audience, and
+/// what the instance keeps between batches.
 pub struct Mailchimp {
     context: Context,
-    state: State,
+    client: HttpClient,
+    /// The configured audience, if any.
+    list_filter: Option<String>,
+    list_defaults: Option<Map<String, Value>>,
+    /// The page kept for batches that end inside it.
+    reader: PagedReader,
+    /// The audiences read, in the API's order (filtered by `list_filter`).
+    source_lists: Option<Vec<client::ApiList>>,
+    /// Sent campaigns whose reports are read, in the API's order.
+    sent_campaigns: Option<Vec<SentCampaign>>,
+    /// Merge field types per audience.
+    merge_types: HashMap<String, mapping::MergeTypes>,
+    /// The members of the audiences a contacts read has passed.
+    earlier_members: EarlierMembers,
+    /// Audiences being written to.
+    targets: HashMap<String, Target>,
+    /// Audience ids by name, on the destination.
+    target_lists: Option<HashMap<String, String>>,
 }
 
 impl Plugin for Mailchimp {
@@ -50,11 +80,6 @@ impl Plugin for Mailchimp {
             PluginKind::Esp,
             "Mailchimp Marketing API 3.0: audiences, members with consent, campaigns, email activity",
         )
-        .stream("lists", EntityKind::List, Direction::Both)
-        .stream("contacts", EntityKind::Contact, Direction::Source)
-        .stream("members", EntityKind::Membership, Direction::Both)
-        .stream("campaigns", EntityKind::Campaign, Direction::Source)
-        .stream("email_activity", EntityKind::EngagementEvent, Direction::Source)
         .rate_limit(RateLimitProfile {
             // No request quota is published, only the connection cap; this
             // is what 10 connections sustain at about a second per call.
@@ -64,15 +89,34 @@ impl Plugin for Mailchimp {
         })
     }
 
+    fn streams() -> Streams<Self> {
+        Streams::new()
+            .stream::<Lists>()
+            .children::<Contacts>()
+            .children::<Members>()
+            .stream::<Campaigns>()
+            .children::<EmailActivity>()
+    }
+
     fn open(config: MailchimpConfig, context: &Context) -> Result<Self, PluginError> {
-        let client = client::connect(&config)?;
-        let list_filter = config.list_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty());
-        Ok(Mailchimp { context: context.clone(), state: State::new(client, list_filter, config.list_defaults) })
+        Ok(Mailchimp {
+            context: context.clone(),
+            client: client::connect(&config)?,
+            list_filter: config.list_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
+            list_defaults: config.list_defaults,
+            reader: PagedReader::new(),
+            source_lists: None,
+            sent_campaigns: None,
+            merge_types: HashMap::new(),
+            earlier_members: EarlierMembers::default(),
+            targets: HashMap::new(),
+            target_lists: None,
+        })
     }
 
     fn check(&mut self) -> Result<CheckReport, PluginError> {
-        let client = self.state.client.clone();
-        let list_filter = self.state.list_filter.clone();
+        let client = self.client.clone();
+        let list_filter = self.list_filter.clone();
         self.context.block_on(async move {
             let mut checks = Vec::new();
             let ping = client.send(Request::get("ping")).await;
@@ -96,69 +140,25 @@ impl Plugin for Mailchimp {
         })
     }
 
+    /// Each stream's count, as the SDK gives it behind the boundary; here
+    /// too so that an instance driven in-process tells the same.
     fn discover(&mut self) -> Result<Inventory, PluginError> {
-        let state = &mut self.state;
-        self.context.block_on(async move {
-            let lists = state.source_lists().await?.to_vec();
-            let members: Option<u64> = lists
-                .iter()
-                .map(|list| {
-                    list.stats
-                        .as_ref()
-                        .and_then(|stats| stats.get("total_contacts"))
-                        .and_then(serde_json::Value::as_u64)
-                })
-                .sum();
-            let mut campaigns = Request::get("campaigns").query("count", 1).query("fields", "total_items");
-            if let Some(list_id) = &state.list_filter {
-                campaigns = campaigns.query("list_id", list_id);
-            }
-            let campaign_count = state
-                .client
-                .send(campaigns)
-                .await?
-                .json::<serde_json::Value>()?
-                .get("total_items")
-                .and_then(serde_json::Value::as_u64);
-            let count = |stream: &str, records: Option<u64>| StreamCount { stream: stream.into(), records };
-            Ok(Inventory {
-                streams: vec![
-                    count("lists", Some(lists.len() as u64)),
-                    count("contacts", None),
-                    count("members", members),
-                    count("campaigns", campaign_count),
-                    count("email_activity", None),
-                ],
-            })
-        })?
-    }
-
-    fn source(&mut self) -> Option<&mut dyn Source> {
-        Some(self)
-    }
-
-    fn destination(&mut self) -> Option<&mut dyn Destination> {
-        Some(self)
+        Self::streams().discover(self)
     }
 }
 
-impl Source for Mailchimp {
-    fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: usize) -> Result<ReadBatch, PluginError> {
-        let stream = Stream::named(stream)?;
-        self.context.block_on(self.state.read(stream, cursor, max_records))?
+/// The streams driven in-process (tests, benchmarks), as the SDK drives
+/// them behind the boundary. A registry per call is enough: the parents of
+/// the child streams (audiences, sent campaigns) are kept by the instance.
+impl Mailchimp {
+    /// Reads up to `max_records` of `stream` after `cursor`.
+    pub fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: usize) -> Result<ReadBatch, PluginError> {
+        Self::streams().read(self, stream, cursor, max_records)
     }
-}
 
-impl Destination for Mailchimp {
-    fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        match Stream::named(stream)? {
-            Stream::Lists => self.context.block_on(self.state.write_lists(records))?,
-            Stream::Members => self.context.block_on(self.state.write_members(records))?,
-            other => Err(PluginError::new(
-                ErrorCode::Unsupported,
-                format!("plugin `mailchimp` does not write stream `{}`", other.name()),
-            )),
-        }
+    /// Writes `records` to `stream`.
+    pub fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        Self::streams().write(self, stream, records)
     }
 }
 

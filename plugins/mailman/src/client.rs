@@ -8,7 +8,8 @@
 
 use crate::config::MailmanConfig;
 use cutover_http::{
-    Auth, HttpClient, HttpConfig, HttpError, HttpErrorKind, Paginator, RateLimits, Request, RetryPolicy, path,
+    AccountLimiters, Auth, HttpClient, HttpConfig, HttpError, HttpErrorKind, Paginator, RateLimits, Request,
+    RetryPolicy, path,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +19,8 @@ use std::time::Duration;
 pub(crate) const API_VERSION: &str = "3.1";
 
 /// Mailman's gunicorn serves two workers by default: more parallel requests
-/// only queue there.
+/// only queue there. The cap is the installation's, shared by every
+/// instance that talks to it.
 const MAX_CONCURRENCY: usize = 2;
 
 /// The REST API of one Mailman installation.
@@ -121,10 +123,14 @@ pub(crate) enum Subscribed {
 impl MailmanClient {
     /// A client for the configured installation, speaking API 3.1.
     pub(crate) fn new(config: &MailmanConfig) -> Result<MailmanClient, HttpError> {
-        let http = HttpClient::new(
-            HttpConfig::new(api_root(&config.base_url))
+        let root = api_root(&config.base_url);
+        // The account is the installation and its one admin user: Mailman
+        // has no per-user tokens, so the password adds nothing to the key.
+        let limits = RateLimits::unlimited().max_concurrency(MAX_CONCURRENCY);
+        let limiter = AccountLimiters::of("mailman", &root, &config.username, limits).account();
+        let http = HttpClient::with_limiter(
+            HttpConfig::new(root)
                 .auth(Auth::basic(config.username.clone(), config.password.clone()))
-                .limits(RateLimits::unlimited().max_concurrency(MAX_CONCURRENCY))
                 .allow_plain_http(config.allow_plain_http)
                 .max_body_bytes(config.max_body_bytes.unwrap_or(HttpConfig::DEFAULT_MAX_BODY_BYTES))
                 .retry(RetryPolicy {
@@ -132,6 +138,7 @@ impl MailmanClient {
                     max_elapsed: Duration::from_secs(120),
                     ..RetryPolicy::default()
                 }),
+            limiter,
         )?;
         Ok(MailmanClient { http, page_size: config.page_size.max(1) })
     }
@@ -141,12 +148,12 @@ impl MailmanClient {
         self.http.base_url().as_str()
     }
 
-    /// Records per REST page.
-    pub(crate) fn page_size(&self) -> u32 {
-        self.page_size
+    /// The pages of a collection, [`MailmanConfig::page_size`] items each.
+    pub(crate) fn pages(&self, request: Request) -> Paginator {
+        Paginator::page_number(request, self.page_size)
     }
 
-    /// The HTTP client, for paginators.
+    /// The HTTP client, for paged reads.
     pub(crate) fn http(&self) -> &HttpClient {
         &self.http
     }
@@ -164,7 +171,7 @@ impl MailmanClient {
 
     /// Every item of a paged collection.
     pub(crate) async fn collect(&self, request: Request) -> Result<Vec<Value>, HttpError> {
-        let mut pages = Paginator::page_number(request, self.page_size);
+        let mut pages = self.pages(request);
         let mut items = Vec::new();
         while let Some(page) = pages.next_page(&self.http).await? {
             items.extend(page.items);

@@ -2,22 +2,27 @@
 //! source and a destination of lists and memberships, and a source of
 //! contacts.
 //!
-//! Streams:
+//! Its streams are units (one type each in `streams/`), registered in
+//! [`Mailman`]'s `Plugin::streams`; the SDK declares them, dispatches to
+//! them by name, keeps their typed cursors and counts them for `discover`:
 //! - `lists` ([`EntityKind::List`]): every list in scope (the configured
-//!   `domain`'s, or all), its source id the posting address
-//!   (`ant@example.com`); written as create-if-missing with display name,
-//!   description and subscription policy brought in line.
-//! - `members` ([`EntityKind::Membership`]): each list's roster, every role,
-//!   then its bans as suppressed memberships; the email consent follows the
-//!   delivery status and bans, so a banned or bounce-disabled address never
-//!   reads back as subscribed (rules in `mapping.rs`). Written as a
-//!   pre-approved subscription without welcome message, a ban, or a role.
+//!   `domain`'s, or all), read page by page, its source id the posting
+//!   address (`ant@example.com`); written as create-if-missing with display
+//!   name, description and subscription policy brought in line.
+//! - `members` ([`EntityKind::Membership`]): a child stream of the lists in
+//!   scope, which the SDK walks in order of posting address: each list's
+//!   roster, every role, then its bans as suppressed memberships; the email
+//!   consent follows the delivery status and bans, so a banned or
+//!   bounce-disabled address never reads back as subscribed (rules in
+//!   `mapping.rs`). Written as a pre-approved subscription without welcome
+//!   message, a ban, or a role.
 //! - `contacts` ([`EntityKind::Contact`], read only): every address.
 //!
-//! Not here: HTTP plumbing (`cutover-http` does auth, retries and paging),
-//! digests, held messages, archives and list settings beyond the few a
-//! migration carries; Mailman has no custom fields, so custom fields the
-//! plugin does not name (`mapping::field`) are not stored.
+//! Not here: HTTP plumbing (`cutover-http` does auth, retries, the
+//! installation's concurrency cap and resumable paged reads), digests, held
+//! messages, archives and list settings beyond the few a migration carries;
+//! Mailman has no custom fields, so custom fields the plugin does not name
+//! (`mapping::field`) are not stored.
 //!
 //! Start at [`Mailman`]. Every platform call is in `client.rs`, every
 //! record mapping in `mapping.rs`, one file per stream in `streams/`.
@@ -30,53 +35,40 @@ mod streams;
 pub use config::MailmanConfig;
 
 use client::MailmanClient;
+use cutover_http::PagedReader;
 use cutover_sdk::prelude::*;
-use streams::{PageCache, lists::Known, members::Snapshot};
-
-/// The streams this plugin offers, each with its entity and direction.
-const STREAMS: &[(&str, EntityKind, Direction)] = &[
-    ("lists", EntityKind::List, Direction::Both),
-    ("members", EntityKind::Membership, Direction::Both),
-    ("contacts", EntityKind::Contact, Direction::Source),
-];
+use streams::{contacts::Contacts, lists::Known, lists::Lists, members::Members, members::Snapshot};
 
 /// An opened `mailman` plugin: one Mailman installation.
 pub struct Mailman {
     client: MailmanClient,
     context: Context,
     domain: Option<String>,
-    pages: PageCache,
-    /// Taken when `members` is read from its start, kept while its cursors
-    /// follow (see `streams::members::Snapshot`).
+    /// The last page read, for every paged read of the instance.
+    pages: PagedReader,
+    /// Taken with the lists when `members` is read from its start, kept
+    /// while its cursors follow (see `streams::members::Snapshot`).
     snapshot: Option<Snapshot>,
     known: Known,
-}
-
-impl Mailman {
-    fn block_on<T>(&self, work: impl Future<Output = Result<T, PluginError>>) -> Result<T, PluginError> {
-        self.context.block_on(work)?
-    }
-}
-
-fn unknown_stream(stream: &str) -> PluginError {
-    PluginError::new(ErrorCode::Unsupported, format!("the mailman plugin has no stream `{stream}`"))
-        .in_stream(stream)
-        .with_help("the streams are lists, members and contacts")
+    /// The registry in-process callers go through (see `impl Source`),
+    /// made on their first call.
+    registry: Option<Streams<Mailman>>,
 }
 
 impl Plugin for Mailman {
     type Config = MailmanConfig;
 
     fn describe() -> Description {
-        STREAMS.iter().fold(
-            Description::new(
-                "mailman",
-                env!("CARGO_PKG_VERSION"),
-                PluginKind::Esp,
-                "GNU Mailman 3 lists, memberships and addresses over the core REST API",
-            ),
-            |description, (name, entity, direction)| description.stream(name, *entity, *direction),
+        Description::new(
+            "mailman",
+            env!("CARGO_PKG_VERSION"),
+            PluginKind::Esp,
+            "GNU Mailman 3 lists, memberships and addresses over the core REST API",
         )
+    }
+
+    fn streams() -> Streams<Mailman> {
+        Streams::new().stream::<Lists>().children::<Members>().stream::<Contacts>()
     }
 
     fn open(config: MailmanConfig, context: &Context) -> Result<Self, PluginError> {
@@ -96,16 +88,17 @@ impl Plugin for Mailman {
             client,
             context: context.clone(),
             domain: domain.map(str::to_lowercase),
-            pages: PageCache::default(),
+            pages: PagedReader::new(),
             snapshot: None,
             known: Known::default(),
+            registry: None,
         })
     }
 
     fn check(&mut self) -> Result<CheckReport, PluginError> {
         let client = &self.client;
         let domain = self.domain.as_deref();
-        self.block_on(async {
+        self.context.block_on(async {
             let mut checks = Vec::new();
             let versions = client.versions().await;
             let reached = versions.is_ok();
@@ -133,91 +126,43 @@ impl Plugin for Mailman {
                     detail: (!exists).then(|| "does not exist yet: it is created on the first list write".into()),
                 });
             }
-            Ok(CheckReport { checks })
-        })
+            Ok::<_, PluginError>(CheckReport { checks })
+        })?
     }
 
+    /// Every stream's count. The SDK would add them all to `discover`
+    /// anyway; answering them here keeps `discover` whole for in-process
+    /// callers too.
     fn discover(&mut self) -> Result<Inventory, PluginError> {
-        let client = &self.client;
-        let domain = self.domain.as_deref();
-        self.block_on(async {
-            let lists = if streams::lists::scope_exists(client, domain).await? {
-                client.collection_size(streams::lists::collection(domain)?).await?
-            } else {
-                0
-            };
-            let members = streams::members::count(client, domain).await?;
-            let contacts = client.collection_size(streams::contacts::collection()).await?;
-            Ok(Inventory {
-                streams: vec![
-                    StreamCount { stream: "lists".into(), records: Some(lists) },
-                    StreamCount { stream: "members".into(), records: Some(members) },
-                    StreamCount { stream: "contacts".into(), records: Some(contacts) },
-                ],
-            })
-        })
-    }
-
-    fn source(&mut self) -> Option<&mut dyn Source> {
-        Some(self)
-    }
-
-    fn destination(&mut self) -> Option<&mut dyn Destination> {
-        Some(self)
+        Mailman::streams().discover(self)
     }
 }
 
+impl Mailman {
+    /// Runs `call` with the instance's own registry, so that a
+    /// [`ChildStream`]'s parent list lives from call to call as it does
+    /// behind the boundary.
+    fn in_process<T>(&mut self, call: impl FnOnce(&mut Streams<Mailman>, &mut Mailman) -> T) -> T {
+        let mut registry = self.registry.take().unwrap_or_else(Mailman::streams);
+        let answer = call(&mut registry, self);
+        self.registry = Some(registry);
+        answer
+    }
+}
+
+/// For callers that link the plugin in (its tests): the registered streams,
+/// by name. The host goes through the SDK's own registry instead, so
+/// `Plugin::source` stays `None`.
 impl Source for Mailman {
     fn read(&mut self, stream: &str, cursor: Option<&str>, max_records: usize) -> Result<ReadBatch, PluginError> {
-        let Mailman { client, context, domain, pages, snapshot, .. } = self;
-        let domain = domain.as_deref();
-        let max_records = max_records.max(1);
-        if cursor.is_none() {
-            // A read from the start sees the platform as it is now, not as
-            // an earlier read of this instance left it.
-            *snapshot = None;
-            pages.clear();
-        }
-        let batch = context.block_on(async {
-            match stream {
-                "lists" => streams::lists::read(client, domain, pages, cursor, max_records).await,
-                "contacts" => streams::contacts::read(client, pages, cursor, max_records).await,
-                "members" => {
-                    let snapshot = match snapshot {
-                        Some(snapshot) => snapshot,
-                        None => snapshot.insert(Snapshot::take(client, domain).await?),
-                    };
-                    streams::members::read(client, snapshot, pages, cursor, max_records).await
-                }
-                other => Err(unknown_stream(other)),
-            }
-        })??;
-        tracing::debug!(stream, records = batch.records.len(), rejects = batch.rejects.len(), "Batch read.");
-        Ok(batch)
+        self.in_process(|registry, plugin| registry.read(plugin, stream, cursor, max_records))
     }
 }
 
+/// See `impl Source`.
 impl Destination for Mailman {
     fn write(&mut self, stream: &str, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let Mailman { client, context, domain, known, .. } = self;
-        let domain = domain.as_deref();
-        if !matches!(stream, "lists" | "members") {
-            return Err(unknown_stream(stream));
-        }
-        let outcomes = context.block_on(async {
-            let mut outcomes = Vec::with_capacity(records.len());
-            for record in records {
-                let result = match stream {
-                    "lists" => streams::lists::write(client, domain, known, &record).await,
-                    _ => streams::members::write(client, domain, known, &record).await,
-                }
-                .map_err(|error| error.for_record(record.source_id.as_str()))?;
-                outcomes.push(streams::outcome(record.source_id, result));
-            }
-            Ok::<_, PluginError>(outcomes)
-        })??;
-        tracing::debug!(stream, records = outcomes.len(), "Batch written.");
-        Ok(outcomes)
+        self.in_process(|registry, plugin| registry.write(plugin, stream, records))
     }
 }
 

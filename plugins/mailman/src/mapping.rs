@@ -167,11 +167,19 @@ impl Reject {
             Reject::Refused(_) => "refused",
         }
     }
+}
 
-    /// As a reject reason: the code and this message.
-    pub(crate) fn reason(&self) -> RejectReason {
-        RejectReason::new(self.code(), self.to_string())
+/// As the ledger files it: the code and the message.
+impl From<Reject> for RejectReason {
+    fn from(reject: Reject) -> RejectReason {
+        RejectReason::new(reject.code(), reject.to_string())
     }
+}
+
+/// An item of a Mailman collection as the resource it should be (`what`
+/// names it in the reject).
+pub(crate) fn parse<T: serde::de::DeserializeOwned>(item: &serde_json::Value, what: &'static str) -> Result<T, Reject> {
+    serde_json::from_value(item.clone()).map_err(|error| Reject::Malformed { what, reason: error.to_string() })
 }
 
 /// A membership's role on a list.

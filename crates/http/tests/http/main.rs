@@ -8,6 +8,8 @@ mod hostile;
 #[cfg(test)]
 mod limits;
 #[cfg(test)]
+mod paged_reader;
+#[cfg(test)]
 mod pagination;
 #[cfg(test)]
 mod redaction;

@@ -80,7 +80,7 @@ fn check_never_shown(auth: Auth, sent_header: &str) {
         assert_eq!(log.count(&format!("authorization: {sent_header}")), 1, "the server did not get the credentials");
         assert_eq!(log.count("revision: 2024-10-15"), 1);
         let (error_display, error_debug) = (error.to_string(), format!("{error:?}"));
-        let plugin_error = format!("{:?}", cutover_abi::PluginError::from(error));
+        let plugin_error = format!("{:?}", cutover_contract::PluginError::from(error));
         (config_debug, format!("{client:?}"), error_display, error_debug, plugin_error)
     });
     let traces = captured.text();

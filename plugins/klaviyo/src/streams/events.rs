@@ -45,11 +45,11 @@
 //! refuses a job with any invalid event whole (400): such a job is halved
 //! until the events it refuses are alone, and only those are rejected.
 
-use super::{PagePosition, map_items, outcome, parse_cursor, read_page, rejected, render_cursor};
+use crate::Klaviyo;
 use crate::client::{Api, Endpoint, is_record_error, profile_email, reject_reason, resource_id};
 use crate::mapping::{EVENT_ID_FIELD, event_body, event_profile_data, event_record, render_instant};
 use chrono::{DateTime, Datelike, Duration, Utc};
-use cutover_http::{HttpClient, PageStyle, Paginator, Request};
+use cutover_http::{HttpClient, PageCursor, PageStyle, Paginator, Request};
 use cutover_sdk::prelude::*;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -122,8 +122,8 @@ impl Metrics {
     }
 }
 
-fn metric_ids(items: &[Value]) -> Vec<&str> {
-    items.iter().filter_map(|item| item.pointer("/relationships/metric/data/id").and_then(Value::as_str)).collect()
+fn metric_ids<'a>(items: impl Iterator<Item = &'a Value>) -> Vec<&'a str> {
+    items.filter_map(|item| item.pointer("/relationships/metric/data/id").and_then(Value::as_str)).collect()
 }
 
 /// The events paginator for `revision`, `size` a page where it can choose.
@@ -136,23 +136,96 @@ fn paginator(request: Request, revision: &str, size: usize) -> Paginator {
     }
 }
 
-/// Reads events after `cursor`, oldest first.
-pub(crate) async fn read(
-    api: &Api,
-    revision: &str,
-    metrics: &mut Metrics,
-    cursor: Option<&str>,
-    max: usize,
-) -> Result<ReadBatch, PluginError> {
-    let position: PagePosition = parse_cursor(cursor)?;
-    let pages = paginator(Request::get("api/events").query("sort", "datetime"), revision, max);
-    let page = read_page(api, Endpoint::ReadEvents, &pages, position, max).await?;
-    metrics.cover(api, metric_ids(&page.items)).await?;
-    let mut batch = ReadBatch::default();
-    map_items(&mut batch, "event", &page.items, |event| event_record(event, &metrics.names));
-    batch.next_cursor = Some(render_cursor(&page.next)?);
-    batch.done = page.done;
-    Ok(batch)
+/// The `events` stream.
+pub(crate) struct Events;
+
+impl Stream<Klaviyo> for Events {
+    const NAME: &'static str = "events";
+    const ENTITY: EntityKind = EntityKind::EngagementEvent;
+    const DIRECTION: Direction = Direction::Both;
+    type Cursor = PageCursor;
+
+    /// Reads events oldest first, their metrics named before they are
+    /// mapped.
+    async fn read(
+        plugin: &mut Klaviyo,
+        cursor: Option<PageCursor>,
+        max_records: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        let Klaviyo { api, revision, pages, metrics, .. } = plugin;
+        if cursor.is_none() {
+            // A read from the start sees the platform as it is now.
+            pages.clear();
+        }
+        let paginator = paginator(Request::get("api/events").query("sort", "datetime"), revision, max_records);
+        let client = api.client(Endpoint::ReadEvents)?;
+        let taken = pages.take(client, paginator, "events", cursor, max_records).await?;
+        metrics.cover(api, metric_ids(taken.items())).await?;
+        Ok(taken.map(|event| event_record(event, &metrics.names)))
+    }
+
+    /// Writes engagement events through bulk create jobs.
+    async fn write(plugin: &mut Klaviyo, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let Klaviyo { api, revision, events_written: written, .. } = plugin;
+        let now = Utc::now();
+        let planned: Vec<Result<Planned, RejectReason>> =
+            records.iter().map(|record| plan(record, revision, now)).collect();
+        let mut held = if written.may_hold { held_events(api, revision, &planned).await? } else { Held::default() };
+        held.absorb(std::mem::take(&mut written.last_batch));
+        // Until this write succeeds, a job of it may have gone through.
+        written.may_hold = true;
+        let mut results: Vec<Option<Result<WriteResult, RejectReason>>> = records.iter().map(|_| None).collect();
+        let mut seen_keys: HashSet<(&ProfileKey, &str, i64)> = HashSet::new();
+        let mut seen_ids: HashSet<&str> = HashSet::new();
+        let mut queued = Vec::new();
+        for (index, plan) in planned.iter().enumerate() {
+            let plan = match plan {
+                Ok(plan) => plan,
+                Err(reason) => {
+                    results[index] = Some(Err(reason.clone()));
+                    continue;
+                }
+            };
+            let fresh_key = seen_keys.insert((&plan.profile, plan.metric.as_str(), plan.at.timestamp()));
+            let fresh_id = seen_ids.insert(plan.unique_id.as_str());
+            if held.holds(plan) {
+                // The id a created event is answered with, so every instance
+                // answers an event with the same target id.
+                results[index] = Some(Ok(WriteResult::unchanged(plan.unique_id.as_str())));
+            } else if !(fresh_key && fresh_id) {
+                // The same metric at the same second for the same profile, or the
+                // same event, earlier in this batch: Klaviyo keeps the first.
+                results[index] = Some(Ok(WriteResult::unchanged(plan.unique_id.as_str())));
+            } else {
+                queued.push(index);
+            }
+        }
+        // The jobs go out together, paced by the endpoint's limiter, so one
+        // waiting out a retry does not hold up the others.
+        {
+            let sends = pack(&planned, queued).into_iter().map(|job| send_job(api, &records, &planned, job));
+            let mut sent = futures_util::stream::iter(sends).buffer_unordered(JOBS_IN_FLIGHT);
+            while let Some(job) = sent.next().await {
+                for (index, result) in job? {
+                    results[index] = Some(result);
+                }
+            }
+        }
+        written.may_hold = false;
+        for (plan, result) in planned.iter().zip(&results) {
+            if let (Ok(plan), Some(Ok(_))) = (plan, result) {
+                written.last_batch.insert(plan.unique_id.clone(), plan.metric.clone(), plan.profile.clone());
+            }
+        }
+        Ok(records
+            .into_iter()
+            .zip(results)
+            .map(|(record, result)| {
+                let not_sent = || Err(RejectReason::new("not_written", "the event was not sent to klaviyo"));
+                WriteOutcome::of(record.source_id, result.unwrap_or_else(not_sent))
+            })
+            .collect())
+    }
 }
 
 /// What an instance knows of the events it wrote.
@@ -202,76 +275,6 @@ impl Held {
             }
         }
     }
-}
-
-/// Writes engagement events through bulk create jobs.
-pub(crate) async fn write(
-    api: &Api,
-    revision: &str,
-    written: &mut Written,
-    records: Vec<Record>,
-) -> Result<Vec<WriteOutcome>, PluginError> {
-    let now = Utc::now();
-    let planned: Vec<Result<Planned, RejectReason>> =
-        records.iter().map(|record| plan(record, revision, now)).collect();
-    let mut held = if written.may_hold { held_events(api, revision, &planned).await? } else { Held::default() };
-    held.absorb(std::mem::take(&mut written.last_batch));
-    // Until this write succeeds, a job of it may have gone through.
-    written.may_hold = true;
-    let mut outcomes: Vec<Option<WriteOutcome>> = records.iter().map(|_| None).collect();
-    let mut seen_keys: HashSet<(&ProfileKey, &str, i64)> = HashSet::new();
-    let mut seen_ids: HashSet<&str> = HashSet::new();
-    let mut queued = Vec::new();
-    for (index, (record, plan)) in records.iter().zip(&planned).enumerate() {
-        let plan = match plan {
-            Ok(plan) => plan,
-            Err(reason) => {
-                outcomes[index] = Some(rejected(&record.source_id, reason.clone()));
-                continue;
-            }
-        };
-        let fresh_key = seen_keys.insert((&plan.profile, plan.metric.as_str(), plan.at.timestamp()));
-        let fresh_id = seen_ids.insert(plan.unique_id.as_str());
-        let result = if held.holds(plan) {
-            // The id a created event is answered with, so every instance
-            // answers an event with the same target id.
-            WriteResult::Unchanged { target_id: plan.unique_id.as_str().into() }
-        } else if !(fresh_key && fresh_id) {
-            // The same metric at the same second for the same profile, or the
-            // same event, earlier in this batch: Klaviyo keeps the first.
-            WriteResult::Unchanged { target_id: plan.unique_id.as_str().into() }
-        } else {
-            queued.push(index);
-            continue;
-        };
-        outcomes[index] = Some(outcome(&record.source_id, result));
-    }
-    // The jobs go out together, paced by the endpoint's limiter, so one
-    // waiting out a retry does not hold up the others.
-    let sends = pack(&planned, queued).into_iter().map(|job| send_job(api, &records, &planned, job));
-    let mut sent = futures_util::stream::iter(sends).buffer_unordered(JOBS_IN_FLIGHT);
-    while let Some(job) = sent.next().await {
-        for (index, outcome) in job? {
-            outcomes[index] = Some(outcome);
-        }
-    }
-    written.may_hold = false;
-    for (plan, outcome) in planned.iter().zip(&outcomes) {
-        if let (Ok(plan), Some(outcome)) = (plan, outcome)
-            && !matches!(outcome.result, WriteResult::Rejected { .. })
-        {
-            written.last_batch.insert(plan.unique_id.clone(), plan.metric.clone(), plan.profile.clone());
-        }
-    }
-    Ok(outcomes
-        .into_iter()
-        .zip(&records)
-        .map(|(outcome, record)| {
-            outcome.unwrap_or_else(|| {
-                rejected(&record.source_id, RejectReason::new("not_written", "the event was not sent to klaviyo"))
-            })
-        })
-        .collect())
 }
 
 /// Who an event happened to, as its job names the profile.
@@ -629,7 +632,8 @@ fn job_entry(profile_data: &Value, events: &[&Value]) -> Value {
     })
 }
 
-/// Sends a job. Klaviyo refuses a job with any invalid event whole, so a
+/// Sends a job, and answers each of its events' result by its index in
+/// the batch. Klaviyo refuses a job with any invalid event whole, so a
 /// refused job is halved, at most [`MAX_SPLITS`] times, until the events it
 /// refuses are alone; only those are rejected.
 async fn send_job(
@@ -637,8 +641,8 @@ async fn send_job(
     records: &[Record],
     planned: &[Result<Planned, RejectReason>],
     job: Vec<usize>,
-) -> Result<Vec<(usize, WriteOutcome)>, PluginError> {
-    let mut outcomes = Vec::with_capacity(job.len());
+) -> Result<Vec<(usize, Result<WriteResult, RejectReason>)>, PluginError> {
+    let mut results = Vec::with_capacity(job.len());
     let mut pending = vec![(job, 0)];
     while let Some((mut job, splits)) = pending.pop() {
         let Some(&first) = job.first() else {
@@ -651,9 +655,8 @@ async fn send_job(
         match api.write(Endpoint::BulkEvents, request, &body).await {
             Ok(_) => {
                 for index in job {
-                    if let (Some(record), Some(Ok(plan))) = (records.get(index), planned.get(index)) {
-                        let target_id = plan.unique_id.as_str().into();
-                        outcomes.push((index, outcome(&record.source_id, WriteResult::Created { target_id })));
+                    if let Some(Ok(plan)) = planned.get(index) {
+                        results.push((index, Ok(WriteResult::created(plan.unique_id.as_str()))));
                     }
                 }
             }
@@ -664,11 +667,7 @@ async fn send_job(
             }
             Err(error) if is_record_error(&error) => {
                 let reason = reject_reason(&error);
-                for index in job {
-                    if let Some(record) = records.get(index) {
-                        outcomes.push((index, rejected(&record.source_id, reason.clone())));
-                    }
-                }
+                results.extend(job.into_iter().map(|index| (index, Err(reason.clone()))));
             }
             Err(error) => {
                 let source_id = records.get(first).map_or("?", |record| record.source_id.as_str());
@@ -676,7 +675,7 @@ async fn send_job(
             }
         }
     }
-    Ok(outcomes)
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //! job, its import errors rejecting their records) when there are many, or
 //! `POST /api/profile-import` one by one when there are few.
 
-use super::{PagePosition, map_items, outcome, parse_cursor, read_page, rejected, render_cursor};
+use crate::Klaviyo;
 use crate::client::{Api, Endpoint, is_record_error, profile_email, reject_reason, resource_id};
 use crate::mapping::{profile_attributes, profile_holds, profile_record};
-use cutover_http::{PageStyle, Paginator, Request};
+use cutover_http::{PageCursor, PageStyle, Paginator, Request};
 use cutover_sdk::prelude::*;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
@@ -17,61 +17,74 @@ use std::collections::{HashMap, HashSet};
 /// Most profiles Klaviyo gives per page.
 const PAGE_SIZE: usize = 100;
 
-/// Reads profiles after `cursor`.
-pub(crate) async fn read(api: &Api, cursor: Option<&str>, max: usize) -> Result<ReadBatch, PluginError> {
-    let position: PagePosition = parse_cursor(cursor)?;
-    let paginator = Paginator::json_api(Request::get("api/profiles"), max.clamp(1, PAGE_SIZE) as u32);
-    let page = read_page(api, Endpoint::ReadProfiles, &paginator, position, max).await?;
-    let mut batch = ReadBatch::default();
-    map_items(&mut batch, "profile", &page.items, profile_record);
-    batch.next_cursor = Some(render_cursor(&page.next)?);
-    batch.done = page.done;
-    Ok(batch)
-}
+/// The `profiles` stream.
+pub(crate) struct Profiles;
 
-/// Writes contacts as profiles: those Klaviyo already holds as written are
-/// `unchanged`; the rest go through a bulk import job when there are at
-/// least [`BULK_FROM`] of them, else one `POST /api/profile-import` each.
-pub(crate) async fn write(api: &Api, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-    let planned: Vec<Result<Map<String, Value>, RejectReason>> = records.iter().map(profile_attributes).collect();
-    let emails: Vec<String> = planned
-        .iter()
-        .filter_map(|attributes| attributes.as_ref().ok()?.get("email")?.as_str().map(str::to_owned))
-        .collect();
-    let existing = api.profiles_by_email(&emails, false).await?;
-    let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
-    let mut pending = Vec::new();
-    for (position, attributes) in planned.into_iter().enumerate() {
-        let attributes = match attributes {
-            Ok(attributes) => attributes,
-            Err(reason) => {
-                results[position] = Some(WriteResult::Rejected { reason });
+impl Stream<Klaviyo> for Profiles {
+    const NAME: &'static str = "profiles";
+    const ENTITY: EntityKind = EntityKind::Contact;
+    const DIRECTION: Direction = Direction::Both;
+    type Cursor = PageCursor;
+
+    async fn read(
+        plugin: &mut Klaviyo,
+        cursor: Option<PageCursor>,
+        max_records: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        if cursor.is_none() {
+            // A read from the start sees the platform as it is now.
+            plugin.pages.clear();
+        }
+        let paginator = Paginator::json_api(Request::get("api/profiles"), max_records.clamp(1, PAGE_SIZE) as u32);
+        let client = plugin.api.client(Endpoint::ReadProfiles)?;
+        Ok(plugin.pages.read(client, paginator, "profiles", cursor, max_records, profile_record).await?)
+    }
+
+    /// Writes contacts as profiles: those Klaviyo already holds as written are
+    /// `unchanged`; the rest go through a bulk import job when there are at
+    /// least [`BULK_FROM`] of them, else one `POST /api/profile-import` each.
+    async fn write(plugin: &mut Klaviyo, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let api = &plugin.api;
+        let planned: Vec<Result<Map<String, Value>, RejectReason>> = records.iter().map(profile_attributes).collect();
+        let emails: Vec<String> = planned
+            .iter()
+            .filter_map(|attributes| attributes.as_ref().ok()?.get("email")?.as_str().map(str::to_owned))
+            .collect();
+        let existing = api.profiles_by_email(&emails, false).await?;
+        let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
+        let mut pending = Vec::new();
+        for (position, attributes) in planned.into_iter().enumerate() {
+            let attributes = match attributes {
+                Ok(attributes) => attributes,
+                Err(reason) => {
+                    results[position] = Some(WriteResult::Rejected { reason });
+                    continue;
+                }
+            };
+            let current = email_key(&attributes).and_then(|email| existing.get(&email));
+            if let Some(current) = current
+                && profile_holds(current, &attributes)
+                && let Some(id) = resource_id(current)
+            {
+                results[position] = Some(WriteResult::unchanged(id));
                 continue;
             }
-        };
-        let current = email_key(&attributes).and_then(|email| existing.get(&email));
-        if let Some(current) = current
-            && profile_holds(current, &attributes)
-            && let Some(id) = resource_id(current)
-        {
-            results[position] = Some(WriteResult::Unchanged { target_id: id.into() });
-            continue;
+            pending.push(Pending { position, attributes, existing: current.and_then(resource_id).map(str::to_owned) });
         }
-        pending.push(Pending { position, attributes, existing: current.and_then(resource_id).map(str::to_owned) });
+        if pending.len() >= BULK_FROM {
+            bulk_import(api, &pending, &mut results).await?;
+        } else {
+            import_one_by_one(api, &records, pending, &mut results).await?;
+        }
+        Ok(records
+            .into_iter()
+            .zip(results)
+            .map(|(record, result)| {
+                let result = result.ok_or_else(|| RejectReason::new("internal", "no outcome: a plugin bug"));
+                WriteOutcome::of(record.source_id, result)
+            })
+            .collect())
     }
-    if pending.len() >= BULK_FROM {
-        bulk_import(api, &pending, &mut results).await?;
-    } else {
-        import_one_by_one(api, &records, pending, &mut results).await?;
-    }
-    Ok(records
-        .iter()
-        .zip(results)
-        .map(|(record, result)| match result {
-            Some(result) => outcome(&record.source_id, result),
-            None => rejected(&record.source_id, RejectReason::new("internal", "no outcome: a plugin bug")),
-        })
-        .collect())
 }
 
 /// Records from this many profiles to write on go through a bulk import

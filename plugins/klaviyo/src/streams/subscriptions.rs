@@ -1,6 +1,7 @@
 //! The `subscriptions` stream: each list's members
 //! (`GET /api/lists/{id}/profiles` with their subscriptions) as memberships
-//! with email and SMS consent, list after list.
+//! with email and SMS consent, list after list: a child stream of the
+//! account's lists, which the SDK walks.
 //!
 //! Writing follows the consent rules of `shared/platforms/klaviyo.md` §8.
 //! Consent is a profile's, not a list's, on Klaviyo, and changes only
@@ -46,18 +47,18 @@
 //! every profile a job touched is read back and a record whose consent did
 //! not take is rejected (`not_applied`).
 
+use super::lists::every_list;
 use super::profiles::{BULK_CAP, run_import_job};
-use super::{PagePosition, map_items, outcome, parse_cursor, read_page, render_cursor};
+use crate::Klaviyo;
 use crate::client::{Api, Endpoint, current_email_consent, is_record_error, profile_email, reject_reason, resource_id};
 use crate::mapping::{
     EmailAction, consent_holds, email_action, list_status_property, list_status_value, membership_id,
     membership_record, render_instant,
 };
 use chrono::{DateTime, Utc};
-use cutover_http::{HttpError, Paginator, Request};
+use cutover_http::{HttpError, PageCursor, Paginator, Request};
 use cutover_sdk::prelude::*;
 use cutover_sdk::schema::{ConsentState, ConsentStatus};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -72,100 +73,125 @@ const SUPPRESS_CAP: usize = 100;
 /// Profiles per list-membership call.
 const ADD_CAP: usize = 1000;
 
-/// Where a read of the memberships stands.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "at", rename_all = "snake_case", deny_unknown_fields)]
-enum MembersCursor {
-    /// The first list is next.
-    #[default]
-    Start,
-    /// Reading this list's members.
-    List {
-        /// The list id.
-        list: String,
-        /// Where in its members.
-        page: PagePosition,
-    },
-    /// Every list was read.
-    Done,
-}
+/// The `subscriptions` stream: the members of each list, list after list.
+pub(crate) struct Subscriptions;
 
-/// The ids of every list, in the order Klaviyo lists them.
-async fn list_ids(api: &Api) -> Result<Vec<String>, PluginError> {
-    let mut ids = Vec::new();
-    let mut pages = Paginator::json_api(Request::get("api/lists"), 10);
-    let client = api.client(Endpoint::ReadLists)?;
-    while let Some(page) = pages.next_page(client).await? {
-        ids.extend(page.items.iter().filter_map(|list| resource_id(list).map(str::to_owned)));
-    }
-    Ok(ids)
-}
+impl ChildStream<Klaviyo> for Subscriptions {
+    const NAME: &'static str = "subscriptions";
+    const ENTITY: EntityKind = EntityKind::Membership;
+    const DIRECTION: Direction = Direction::Both;
+    /// A list id.
+    type Parent = String;
+    type Cursor = PageCursor;
 
-/// Reads memberships after `cursor`; `lists` keeps the account's list ids
-/// between the reads of one instance (loaded again when a cursor names a
-/// list it does not hold).
-pub(crate) async fn read(
-    api: &Api,
-    lists: &mut Option<Vec<String>>,
-    cursor: Option<&str>,
-    max: usize,
-) -> Result<ReadBatch, PluginError> {
-    let mut position: MembersCursor = parse_cursor(cursor)?;
-    let mut batch = ReadBatch::default();
-    if position == MembersCursor::Done {
-        batch.done = true;
-        batch.next_cursor = Some(render_cursor(&position)?);
-        return Ok(batch);
+    /// The ids of every list, in the order Klaviyo lists them.
+    async fn parents(plugin: &mut Klaviyo) -> Result<Vec<String>, PluginError> {
+        let lists = every_list(&plugin.api).await?;
+        Ok(lists.iter().filter_map(|list| resource_id(list).map(str::to_owned)).collect())
     }
-    let stale = match (&position, lists.as_ref()) {
-        (_, None) | (MembersCursor::Start, _) => true,
-        (MembersCursor::List { list, .. }, Some(known)) => !known.contains(list),
-        (MembersCursor::Done, Some(_)) => false,
-    };
-    if stale {
-        *lists = Some(list_ids(api).await?);
-    }
-    let lists: &[String] = lists.as_deref().unwrap_or_default();
-    let (mut index, mut page) = match position {
-        MembersCursor::List { list, page } => match lists.iter().position(|id| *id == list) {
-            Some(index) => (index, page),
-            None => {
-                return Err(PluginError::new(
-                    ErrorCode::InvalidCursor,
-                    format!("the cursor names list {list}, which klaviyo no longer has"),
-                )
-                .with_help("start the stream again from the beginning"));
-            }
-        },
-        _ => (0, PagePosition::default()),
-    };
-    loop {
-        let Some(list_id) = lists.get(index) else {
-            position = MembersCursor::Done;
-            batch.done = true;
-            break;
-        };
-        let wanted = max.saturating_sub(batch.records.len() + batch.rejects.len());
-        if wanted == 0 {
-            position = MembersCursor::List { list: list_id.clone(), page };
-            break;
+
+    async fn read(
+        plugin: &mut Klaviyo,
+        list_id: &String,
+        cursor: Option<PageCursor>,
+        max_records: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        if cursor.is_none() {
+            // A list read from its start sees the platform as it is now.
+            plugin.pages.clear();
         }
         let request = Request::get(cutover_http::path(["api", "lists", list_id, "profiles"])?)
             .query("additional-fields[profile]", "subscriptions");
-        let paginator = Paginator::json_api(request, wanted.clamp(1, PAGE_SIZE) as u32);
-        let read = read_page(api, Endpoint::ListMembers, &paginator, page, wanted).await?;
-        map_items(&mut batch, "list member", &read.items, |profile| membership_record(list_id, profile));
-        if read.done {
-            index += 1;
-            page = PagePosition::default();
-        } else {
-            page = read.next;
-        }
+        let paginator = Paginator::json_api(request, max_records.clamp(1, PAGE_SIZE) as u32);
+        let client = plugin.api.client(Endpoint::ListMembers)?;
+        let label = format!("members of list {list_id}");
+        let map = |profile: &Value| membership_record(list_id, profile);
+        Ok(plugin.pages.read(client, paginator, &label, cursor, max_records, map).await?)
     }
-    // A cursor at the very start of the next list reads the same as one at
-    // the end of the last; name the next list so a resume needs no search.
-    batch.next_cursor = Some(render_cursor(&position)?);
-    Ok(batch)
+
+    /// Writes memberships as the module docs say; the instance keeps which
+    /// list ids exist.
+    async fn write(plugin: &mut Klaviyo, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let Klaviyo { api, list_exists: lists, .. } = plugin;
+        let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
+        let mut plans = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            match plan(index, record) {
+                Ok(plan) => plans.push(plan),
+                Err(reason) => results[index] = Some(WriteResult::Rejected { reason }),
+            }
+        }
+        check_lists(api, lists, &mut plans, &mut results).await?;
+        find_profiles(api, &mut plans, &mut results).await?;
+        check_membership(api, &mut plans).await?;
+
+        let mut changed = Vec::new();
+        for plan in plans {
+            let current = current_email_consent(&plan.profile, &plan.list_id);
+            if plan.action == EmailAction::Subscribe
+                && current.as_ref().is_some_and(|state| state.status.is_suppression())
+            {
+                let status = current.as_ref().map_or(ConsentStatus::Unsubscribed, |state| state.status);
+                results[plan.index] = Some(WriteResult::Rejected {
+                    reason: RejectReason::new(
+                        "suppressed_on_target",
+                        format!(
+                            "klaviyo holds this profile as {status:?} and subscribing would lift that: the record is left \
+                             unwritten"
+                        ),
+                    ),
+                });
+                continue;
+            }
+            if plan.sms_subscribe.is_some() && sms_unsubscribed(&plan.profile) {
+                results[plan.index] = Some(WriteResult::Rejected {
+                    reason: RejectReason::new(
+                        "suppressed_on_target",
+                        "klaviyo holds this profile SMS-unsubscribed and subscribing would lift that: the record is left \
+                         unwritten",
+                    ),
+                });
+                continue;
+            }
+            let mut plan = plan;
+            let phone = has_phone(&plan.profile);
+            plan.email_changed = !consent_holds(current.as_ref(), plan.action);
+            plan.sms_subscribe_needed = plan.sms_subscribe.is_some() && phone && !sms_subscribed(&plan.profile);
+            plan.sms_unsubscribe_needed = plan.sms_opt_out && phone && !sms_unsubscribed(&plan.profile);
+            plan.consent_changed = plan.email_changed || plan.sms_subscribe_needed || plan.sms_unsubscribe_needed;
+            changed.push(plan);
+        }
+
+        subscribe(api, &mut changed, &mut results).await?;
+        unsubscribe(api, &mut changed, &mut results).await?;
+        suppress(api, &mut changed, &mut results).await?;
+        add_members(api, &mut changed, &mut results).await?;
+        keep_list_statuses(api, &mut changed, &mut results).await?;
+        verify(api, &changed, &mut results).await?;
+
+        for plan in &changed {
+            if results[plan.index].is_some() {
+                continue;
+            }
+            let target_id = membership_id(&plan.list_id, &plan.profile_id);
+            results[plan.index] = Some(if !plan.was_member {
+                WriteResult::Created { target_id }
+            } else if plan.consent_changed {
+                WriteResult::Updated { target_id }
+            } else {
+                WriteResult::Unchanged { target_id }
+            });
+        }
+        Ok(records
+            .into_iter()
+            .zip(results)
+            .map(|(record, result)| {
+                let result =
+                    result.ok_or_else(|| RejectReason::new("internal", "the record got no outcome: a plugin bug"));
+                WriteOutcome::of(record.source_id, result)
+            })
+            .collect())
+    }
 }
 
 /// What one membership record asks for.
@@ -197,94 +223,6 @@ struct Plan {
     sms_unsubscribe_needed: bool,
     /// Any consent (or kept list status) is to change.
     consent_changed: bool,
-}
-
-/// Writes memberships; `lists` caches whether a list id exists.
-pub(crate) async fn write(
-    api: &Api,
-    lists: &mut HashMap<String, bool>,
-    records: Vec<Record>,
-) -> Result<Vec<WriteOutcome>, PluginError> {
-    let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
-    let mut plans = Vec::new();
-    for (index, record) in records.iter().enumerate() {
-        match plan(index, record) {
-            Ok(plan) => plans.push(plan),
-            Err(reason) => results[index] = Some(WriteResult::Rejected { reason }),
-        }
-    }
-    check_lists(api, lists, &mut plans, &mut results).await?;
-    find_profiles(api, &mut plans, &mut results).await?;
-    check_membership(api, &mut plans).await?;
-
-    let mut changed = Vec::new();
-    for plan in plans {
-        let current = current_email_consent(&plan.profile, &plan.list_id);
-        if plan.action == EmailAction::Subscribe && current.as_ref().is_some_and(|state| state.status.is_suppression())
-        {
-            let status = current.as_ref().map_or(ConsentStatus::Unsubscribed, |state| state.status);
-            results[plan.index] = Some(WriteResult::Rejected {
-                reason: RejectReason::new(
-                    "suppressed_on_target",
-                    format!(
-                        "klaviyo holds this profile as {status:?} and subscribing would lift that: the record is left \
-                         unwritten"
-                    ),
-                ),
-            });
-            continue;
-        }
-        if plan.sms_subscribe.is_some() && sms_unsubscribed(&plan.profile) {
-            results[plan.index] = Some(WriteResult::Rejected {
-                reason: RejectReason::new(
-                    "suppressed_on_target",
-                    "klaviyo holds this profile SMS-unsubscribed and subscribing would lift that: the record is left \
-                     unwritten",
-                ),
-            });
-            continue;
-        }
-        let mut plan = plan;
-        let phone = has_phone(&plan.profile);
-        plan.email_changed = !consent_holds(current.as_ref(), plan.action);
-        plan.sms_subscribe_needed = plan.sms_subscribe.is_some() && phone && !sms_subscribed(&plan.profile);
-        plan.sms_unsubscribe_needed = plan.sms_opt_out && phone && !sms_unsubscribed(&plan.profile);
-        plan.consent_changed = plan.email_changed || plan.sms_subscribe_needed || plan.sms_unsubscribe_needed;
-        changed.push(plan);
-    }
-
-    subscribe(api, &mut changed, &mut results).await?;
-    unsubscribe(api, &mut changed, &mut results).await?;
-    suppress(api, &mut changed, &mut results).await?;
-    add_members(api, &mut changed, &mut results).await?;
-    keep_list_statuses(api, &mut changed, &mut results).await?;
-    verify(api, &changed, &mut results).await?;
-
-    for plan in &changed {
-        if results[plan.index].is_some() {
-            continue;
-        }
-        let target_id = membership_id(&plan.list_id, &plan.profile_id);
-        results[plan.index] = Some(if !plan.was_member {
-            WriteResult::Created { target_id }
-        } else if plan.consent_changed {
-            WriteResult::Updated { target_id }
-        } else {
-            WriteResult::Unchanged { target_id }
-        });
-    }
-    Ok(records
-        .iter()
-        .zip(results)
-        .map(|(record, result)| {
-            outcome(
-                &record.source_id,
-                result.unwrap_or_else(|| WriteResult::Rejected {
-                    reason: RejectReason::new("internal", "the record got no outcome: a plugin bug"),
-                }),
-            )
-        })
-        .collect())
 }
 
 fn plan(index: usize, record: &Record) -> Result<Plan, RejectReason> {

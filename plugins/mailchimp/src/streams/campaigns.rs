@@ -1,19 +1,55 @@
 //! `campaigns`: campaign metadata from `GET /campaigns` (read only; the
 //! content and the sending stay on Mailchimp).
 
-use super::{Output, SentCampaign, State};
-use crate::client::{self, ApiCampaign};
+use crate::Mailchimp;
+use crate::client::{self, ApiCampaign, MAX_PAGE};
 use crate::mapping;
-use cutover_http::{Paginator, Request};
-use cutover_sdk::PluginError;
-use serde_json::Value;
+use cutover_http::{PageCursor, Paginator, Request};
+use cutover_sdk::prelude::*;
 
-/// Campaigns, oldest first where the API sorts them, optionally of one
-/// audience and one status.
-pub(super) fn paginator(list_id: Option<&str>, status: Option<&str>, page_size: u32) -> Paginator {
-    Paginator::offset(request(list_id, status), "/campaigns", page_size)
+/// Campaigns, oldest first, of the configured audience if any.
+pub(crate) struct Campaigns;
+
+impl Stream<Mailchimp> for Campaigns {
+    const NAME: &'static str = "campaigns";
+    const ENTITY: EntityKind = EntityKind::Campaign;
+    const DIRECTION: Direction = Direction::Source;
+    type Cursor = PageCursor;
+
+    async fn read(
+        plugin: &mut Mailchimp,
+        cursor: Option<PageCursor>,
+        max: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        let paginator = Paginator::offset(request(plugin.list_filter.as_deref(), None), "/campaigns", MAX_PAGE);
+        super::read_paged(&mut plugin.reader, &plugin.client, paginator, "campaigns", cursor, max, |item| {
+            Some(
+                client::parse::<ApiCampaign>(item)
+                    .map(|campaign| mapping::campaign(&campaign))
+                    .map_err(|_| super::malformed()),
+            )
+        })
+        .await
+    }
+
+    async fn count(plugin: &mut Mailchimp) -> Result<Option<u64>, PluginError> {
+        let mut request = Request::get("campaigns").query("count", 1).query("fields", "total_items");
+        if let Some(list_id) = &plugin.list_filter {
+            request = request.query("list_id", list_id);
+        }
+        let total = plugin.client.send(request).await?.json::<serde_json::Value>()?;
+        Ok(total.get("total_items").and_then(serde_json::Value::as_u64))
+    }
 }
 
+/// A campaign whose reports are read.
+#[derive(Debug, Clone)]
+pub(crate) struct SentCampaign {
+    pub(crate) id: String,
+    pub(crate) send_time: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Campaigns sorted by creation, optionally of one audience and one status.
 fn request(list_id: Option<&str>, status: Option<&str>) -> Request {
     let mut request = Request::get("campaigns").query("sort_field", "create_time").query("sort_dir", "ASC");
     if let Some(list_id) = list_id {
@@ -25,23 +61,12 @@ fn request(list_id: Option<&str>, status: Option<&str>) -> Request {
     request
 }
 
-pub(super) fn outputs(items: Vec<Value>) -> Vec<Output> {
-    items
-        .into_iter()
-        .map(|item| match client::parse::<ApiCampaign>(&item) {
-            Ok(campaign) => Ok(mapping::campaign(&campaign)),
-            Err(_) => Err(super::malformed("campaigns", &item)),
-        })
-        .collect()
-}
-
-impl State {
+impl Mailchimp {
     /// The sent campaigns (the ones with reports), kept for the instance.
     pub(crate) async fn sent_campaigns(&mut self) -> Result<&[SentCampaign], PluginError> {
         if self.sent_campaigns.is_none() {
-            let items =
-                client::fetch_all(&self.client, request(self.list_filter.as_deref(), Some("sent")), "/campaigns")
-                    .await?;
+            let sent = request(self.list_filter.as_deref(), Some("sent"));
+            let items = client::fetch_all(&self.client, sent, "/campaigns").await?;
             let campaigns = items
                 .into_iter()
                 .filter_map(|item| client::parse::<ApiCampaign>(&item).ok())

@@ -3,48 +3,93 @@
 //! `GET /reports/{id}/email-activity` (a `sent` event per recipient, then
 //! their opens, clicks and bounces), then `GET /reports/{id}/unsubscribed`.
 
-use super::{Output, State};
-use crate::client::{self, ApiEmailActivity, ApiUnsubscribe};
+use super::{Phase, Phased, read_phases};
+use crate::Mailchimp;
+use crate::client::{self, ApiEmailActivity, ApiUnsubscribe, MAX_PAGE};
 use crate::mapping;
-use cutover_http::{HttpError, Paginator, Request};
-use cutover_sdk::PluginError;
+use chrono::{DateTime, Utc};
+use cutover_http::{Paginator, Request};
+use cutover_sdk::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Phase 0 reads the activity report, phase 1 the unsubscribes.
-pub(super) fn paginator(campaign_id: &str, phase: u8, page_size: u32) -> Result<Paginator, HttpError> {
-    let (report, items) = if phase == 0 { ("email-activity", "/emails") } else { ("unsubscribed", "/unsubscribes") };
-    Ok(Paginator::offset(Request::get(cutover_http::path(["reports", campaign_id, report])?), items, page_size))
+/// Engagement events, campaign by sent campaign.
+pub(crate) struct EmailActivity;
+
+/// A campaign's reports, in the order they are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Report {
+    #[default]
+    EmailActivity,
+    Unsubscribed,
 }
 
-pub(super) async fn outputs(
-    state: &mut State,
-    campaign_id: &str,
-    phase: u8,
-    items: Vec<Value>,
-) -> Result<Vec<Output>, PluginError> {
-    let send_time = state
-        .sent_campaigns()
-        .await?
-        .iter()
-        .find(|campaign| campaign.id == campaign_id)
-        .and_then(|campaign| campaign.send_time);
-    let mut outputs = Vec::with_capacity(items.len() * 2);
-    let report = if phase == 0 { "email-activity" } else { "unsubscribed" };
-    for item in items {
-        let malformed = |item: &Value| super::malformed(&format!("reports/{campaign_id}/{report}"), item);
-        if phase == 0 {
-            match client::parse::<ApiEmailActivity>(&item) {
-                Ok(activity) => {
-                    outputs.extend(mapping::activity_events(campaign_id, send_time, &activity).into_iter().map(Ok))
-                }
-                Err(_) => outputs.push(Err(malformed(&item))),
-            }
-        } else {
-            match client::parse::<ApiUnsubscribe>(&item) {
-                Ok(unsubscribe) => outputs.push(Ok(mapping::unsubscribe_event(campaign_id, &unsubscribe))),
-                Err(_) => outputs.push(Err(malformed(&item))),
-            }
+impl Phase for Report {
+    fn next(self) -> Option<Report> {
+        match self {
+            Report::EmailActivity => Some(Report::Unsubscribed),
+            Report::Unsubscribed => None,
         }
     }
-    Ok(outputs)
+}
+
+impl ChildStream<Mailchimp> for EmailActivity {
+    const NAME: &'static str = "email_activity";
+    const ENTITY: EntityKind = EntityKind::EngagementEvent;
+    const DIRECTION: Direction = Direction::Source;
+    /// A sent campaign's id.
+    type Parent = String;
+    type Cursor = Phased<Report>;
+
+    async fn parents(plugin: &mut Mailchimp) -> Result<Vec<String>, PluginError> {
+        Ok(plugin.sent_campaigns().await?.iter().map(|campaign| campaign.id.clone()).collect())
+    }
+
+    async fn read(
+        plugin: &mut Mailchimp,
+        campaign_id: &String,
+        cursor: Option<Phased<Report>>,
+        max: usize,
+    ) -> Result<Batch<Phased<Report>>, PluginError> {
+        let send_time = plugin
+            .sent_campaigns()
+            .await?
+            .iter()
+            .find(|campaign| campaign.id == *campaign_id)
+            .and_then(|campaign| campaign.send_time);
+        read_phases(cursor, max, async |report, at, room| {
+            let (path, items) = match report {
+                Report::EmailActivity => ("email-activity", "/emails"),
+                Report::Unsubscribed => ("unsubscribed", "/unsubscribes"),
+            };
+            let request = Request::get(cutover_http::path(["reports", campaign_id.as_str(), path])?);
+            let paginator = Paginator::offset(request, items, MAX_PAGE);
+            let label = format!("reports/{campaign_id}/{path}");
+            let events = |item: &Value| events(report, campaign_id, send_time, item);
+            super::read_paged(&mut plugin.reader, &plugin.client, paginator, &label, Some(at), room, events).await
+        })
+        .await
+    }
+}
+
+/// What one item of a report gives: a recipient's activity its events, an
+/// unsubscribe its event.
+fn events(
+    report: Report,
+    campaign_id: &str,
+    send_time: Option<DateTime<Utc>>,
+    item: &Value,
+) -> Vec<Result<Record, RejectReason>> {
+    match report {
+        Report::EmailActivity => match client::parse::<ApiEmailActivity>(item) {
+            Ok(activity) => mapping::activity_events(campaign_id, send_time, &activity).into_iter().map(Ok).collect(),
+            Err(_) => vec![Err(super::malformed())],
+        },
+        Report::Unsubscribed => vec![
+            client::parse::<ApiUnsubscribe>(item)
+                .map(|unsubscribe| mapping::unsubscribe_event(campaign_id, &unsubscribe))
+                .map_err(|_| super::malformed()),
+        ],
+    }
 }

@@ -18,89 +18,165 @@
 //! may be passed over; freeze the source audience, or run the stream again
 //! (writes are idempotent), for a final pass.
 
-use super::{Output, State};
-use crate::client::{self, ApiMember, BatchAnswer, MAX_BATCH};
+use super::{Phase, Phased, read_phases};
+use crate::Mailchimp;
+use crate::client::{self, ApiMember, BatchAnswer, MAX_BATCH, MAX_PAGE};
 use crate::mapping::{self, Existing, MemberWrite};
-use cutover_http::{HttpClient, HttpError, HttpErrorKind, Paginator, Request};
-use cutover_sdk::schema::{Entity, Record};
-use cutover_sdk::{PluginError, RejectReason, WriteOutcome, WriteResult};
+use cutover_http::{HttpClient, HttpError, HttpErrorKind, PageCursor, PagedReader, Paginator, Request};
+use cutover_sdk::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Phase 0 is the plain listing (archived members skipped, in case the
-/// listing has them), phase 1 the archived members.
-pub(super) fn paginator(list_id: &str, phase: u8, page_size: u32) -> Result<Paginator, HttpError> {
-    Ok(Paginator::offset(listing(list_id, phase)?, "/members", page_size))
+/// Memberships, audience by audience.
+pub(crate) struct Members;
+
+/// Contacts: one per person. A member of an audience read earlier is left
+/// out, so each subscriber hash is read once: the hashes of every earlier
+/// audience are listed once (1,000 ids a request) and kept as a set, 16
+/// bytes a member, for as long as the stream reads.
+pub(crate) struct Contacts;
+
+/// An audience's member listings, in the order they are read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Listing {
+    /// The plain listing, archived members left out in case it has them.
+    #[default]
+    Members,
+    /// The archived members (`status=archived`).
+    Archived,
 }
 
-fn listing(list_id: &str, phase: u8) -> Result<Request, HttpError> {
+impl Phase for Listing {
+    fn next(self) -> Option<Listing> {
+        match self {
+            Listing::Members => Some(Listing::Archived),
+            Listing::Archived => None,
+        }
+    }
+}
+
+impl ChildStream<Mailchimp> for Members {
+    const NAME: &'static str = "members";
+    const ENTITY: EntityKind = EntityKind::Membership;
+    const DIRECTION: Direction = Direction::Both;
+    /// An audience id.
+    type Parent = String;
+    type Cursor = Phased<Listing>;
+
+    async fn parents(plugin: &mut Mailchimp) -> Result<Vec<String>, PluginError> {
+        plugin.audience_ids().await
+    }
+
+    async fn read(
+        plugin: &mut Mailchimp,
+        list_id: &String,
+        cursor: Option<Phased<Listing>>,
+        max: usize,
+    ) -> Result<Batch<Phased<Listing>>, PluginError> {
+        let types = plugin.merge_types(list_id).await?;
+        read_phases(cursor, max, async |listing, at, room| {
+            read_members(&mut plugin.reader, &plugin.client, list_id, listing, at, room, |raw, member| {
+                Some(mapping::membership(list_id, member, raw, &types).map_err(|reject| reject.reason))
+            })
+            .await
+        })
+        .await
+    }
+
+    async fn write(plugin: &mut Mailchimp, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        plugin.write_members(records).await
+    }
+
+    async fn count(plugin: &mut Mailchimp) -> Result<Option<u64>, PluginError> {
+        let lists = plugin.source_lists().await?;
+        let total = |list: &client::ApiList| list.stats.as_ref()?.get("total_contacts")?.as_u64();
+        Ok(lists.iter().map(total).sum())
+    }
+}
+
+impl ChildStream<Mailchimp> for Contacts {
+    const NAME: &'static str = "contacts";
+    const ENTITY: EntityKind = EntityKind::Contact;
+    const DIRECTION: Direction = Direction::Source;
+    /// An audience id.
+    type Parent = String;
+    type Cursor = Phased<Listing>;
+
+    async fn parents(plugin: &mut Mailchimp) -> Result<Vec<String>, PluginError> {
+        plugin.audience_ids().await
+    }
+
+    async fn read(
+        plugin: &mut Mailchimp,
+        list_id: &String,
+        cursor: Option<Phased<Listing>>,
+        max: usize,
+    ) -> Result<Batch<Phased<Listing>>, PluginError> {
+        let types = plugin.merge_types(list_id).await?;
+        let audiences = plugin.audience_ids().await?;
+        let earlier = &audiences[..audiences.iter().position(|id| id == list_id).unwrap_or_default()];
+        let seen = plugin.earlier_members.hashes_of(&plugin.client, earlier).await?;
+        read_phases(cursor, max, async |listing, at, room| {
+            read_members(&mut plugin.reader, &plugin.client, list_id, listing, at, room, |raw, member| {
+                let earlier = subscriber_hash(&member.id).is_some_and(|hash| seen.contains(&hash));
+                (!earlier).then(|| mapping::contact(list_id, member, raw, &types).map_err(|reject| reject.reason))
+            })
+            .await
+        })
+        .await
+    }
+}
+
+/// Reads one listing of an audience: each member of that listing as `map`
+/// makes it (`None`: left out), an item that is no member as a reject.
+async fn read_members(
+    reader: &mut PagedReader,
+    http: &HttpClient,
+    list_id: &str,
+    which: Listing,
+    at: PageCursor,
+    max: usize,
+    mut map: impl FnMut(&Value, &ApiMember) -> Option<Result<Record, RejectReason>>,
+) -> Result<Batch<PageCursor>, PluginError> {
+    let paginator = Paginator::offset(listing(list_id, which)?, "/members", MAX_PAGE);
+    let label = format!("lists/{list_id}/members");
+    super::read_paged(reader, http, paginator, &label, Some(at), max, |raw| match client::parse::<ApiMember>(raw) {
+        Ok(member) if (member.status == "archived") != (which == Listing::Archived) => None,
+        Ok(member) => map(raw, &member),
+        Err(_) => Some(Err(super::malformed())),
+    })
+    .await
+}
+
+fn listing(list_id: &str, listing: Listing) -> Result<Request, HttpError> {
     let request = Request::get(cutover_http::path(["lists", list_id, "members"])?)
         .query("sort_field", "last_changed")
         .query("sort_dir", "ASC");
-    Ok(if phase == 1 { request.query("status", "archived") } else { request })
+    Ok(match listing {
+        Listing::Members => request,
+        Listing::Archived => request.query("status", "archived"),
+    })
 }
 
-/// The members of one page that belong to `phase`, each with its raw item.
-fn members_of_phase(phase: u8, items: Vec<Value>) -> Vec<(Value, Option<ApiMember>)> {
-    items
-        .into_iter()
-        .map(|item| {
-            let member = client::parse::<ApiMember>(&item).ok();
-            (item, member)
-        })
-        .filter(|(_, member)| {
-            let archived = member.as_ref().is_some_and(|member| member.status == "archived");
-            (phase == 1) == archived || member.is_none()
-        })
-        .collect()
-}
+impl Mailchimp {
+    /// The ids of the audiences read, in the API's order.
+    async fn audience_ids(&mut self) -> Result<Vec<String>, PluginError> {
+        Ok(self.source_lists().await?.iter().map(|list| list.id.clone()).collect())
+    }
 
-fn malformed(list_id: &str, raw: &Value) -> Output {
-    Err(super::malformed(&format!("lists/{list_id}/members"), raw))
-}
-
-pub(super) async fn membership_outputs(
-    state: &mut State,
-    list_id: &str,
-    phase: u8,
-    items: Vec<Value>,
-) -> Result<Vec<Output>, PluginError> {
-    let types = state.merge_types(list_id).await?;
-    Ok(members_of_phase(phase, items)
-        .into_iter()
-        .map(|(raw, member)| match member {
-            Some(member) => mapping::membership(list_id, &member, &raw, &types).map_err(|reject| *reject),
-            None => malformed(list_id, &raw),
-        })
-        .collect())
-}
-
-/// Contacts: one per person. A member of an audience read earlier is left
-/// out here, so each subscriber hash is read once: the hashes of every
-/// earlier audience are listed once (1,000 ids a request) and kept as a set,
-/// 16 bytes a member, for as long as the stream reads.
-pub(super) async fn contact_outputs(
-    state: &mut State,
-    scopes: &[String],
-    scope_index: usize,
-    phase: u8,
-    items: Vec<Value>,
-) -> Result<Vec<Output>, PluginError> {
-    let list_id = scopes.get(scope_index).map(String::as_str).unwrap_or_default();
-    let types = state.merge_types(list_id).await?;
-    let members = members_of_phase(phase, items);
-    let earlier = &scopes[..scope_index.min(scopes.len())];
-    let seen = state.earlier_members.hashes_of(&state.client, earlier).await?;
-    Ok(members
-        .into_iter()
-        .filter(|(_, member)| {
-            member.as_ref().and_then(|member| subscriber_hash(&member.id)).is_none_or(|hash| !seen.contains(&hash))
-        })
-        .map(|(raw, member)| match member {
-            Some(member) => mapping::contact(list_id, &member, &raw, &types).map_err(|reject| *reject),
-            None => malformed(list_id, &raw),
-        })
-        .collect())
+    /// The merge field types of an audience, loaded once.
+    pub(crate) async fn merge_types(&mut self, list_id: &str) -> Result<mapping::MergeTypes, PluginError> {
+        if !self.merge_types.contains_key(list_id) {
+            let request = Request::get(cutover_http::path(["lists", list_id, "merge-fields"])?);
+            let items = client::fetch_all(&self.client, request, "/merge_fields").await?;
+            let definitions: Vec<client::MergeFieldDefinition> =
+                items.iter().filter_map(|item| client::parse(item).ok()).collect();
+            self.merge_types.insert(list_id.to_owned(), mapping::merge_types(&definitions));
+        }
+        Ok(self.merge_types.get(list_id).cloned().unwrap_or_default())
+    }
 }
 
 /// A member id (the MD5 subscriber hash, 32 hex digits) as a number; `None`
@@ -125,9 +201,9 @@ impl EarlierMembers {
             *self = EarlierMembers::default();
         }
         for audience in &audiences[self.audiences.len()..] {
-            for phase in 0..2 {
-                let request = listing(audience, phase)?.query("fields", "members.id,total_items");
-                let mut pages = Paginator::offset(request, "/members", client::MAX_PAGE);
+            for which in [Listing::Members, Listing::Archived] {
+                let request = listing(audience, which)?.query("fields", "members.id,total_items");
+                let mut pages = Paginator::offset(request, "/members", MAX_PAGE);
                 while let Some(page) = pages.next_page(client).await? {
                     let ids = page.items.iter().filter_map(|item| item.get("id").and_then(Value::as_str));
                     self.hashes.extend(ids.filter_map(subscriber_hash));
@@ -164,15 +240,10 @@ struct Planned {
     write: MemberWrite,
 }
 
-fn outcome(record: &Record, result: WriteResult) -> WriteOutcome {
-    WriteOutcome { source_id: record.source_id.clone(), result }
-}
+/// What became of each record of a write, by its place in the batch.
+type Results = [Option<Result<WriteResult, RejectReason>>];
 
-fn reject(code: &str, message: impl Into<String>) -> WriteResult {
-    WriteResult::Rejected { reason: RejectReason::new(code, message) }
-}
-
-impl State {
+impl Mailchimp {
     /// Loads an audience to write to, once; `None` if it does not exist.
     async fn target(&mut self, list_id: &str) -> Result<Option<&mut Target>, PluginError> {
         if !self.targets.contains_key(list_id) {
@@ -203,7 +274,7 @@ impl State {
 
     /// Writes members with the batch subscribe call; see the module docs.
     pub(crate) async fn write_members(&mut self, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let mut results: Vec<Option<WriteResult>> = vec![None; records.len()];
+        let mut results = vec![None; records.len()];
         let mut planned: Vec<Planned> = Vec::new();
         for (index, record) in records.iter().enumerate() {
             let list_reference = match &record.entity {
@@ -211,23 +282,21 @@ impl State {
                 _ => None,
             };
             let Some(list_id) = self.list_filter.clone().or(list_reference) else {
-                results[index] = Some(reject(
-                    "missing_list",
-                    "the membership names no audience and the plugin config sets no `list_id`",
-                ));
+                let message = "the membership names no audience and the plugin config sets no `list_id`";
+                results[index] = Some(Err(RejectReason::new("missing_list", message)));
                 continue;
             };
             let Some(target) = self.target(&list_id).await? else {
-                results[index] = Some(reject("unknown_list", format!("mailchimp has no audience `{list_id}`")));
+                let message = format!("mailchimp has no audience `{list_id}`");
+                results[index] = Some(Err(RejectReason::new("unknown_list", message)));
                 continue;
             };
             match mapping::member_write(record, &target.types) {
-                Err(reason) => results[index] = Some(WriteResult::Rejected { reason }),
+                Err(reason) => results[index] = Some(Err(reason)),
                 Ok(write) => {
                     let existing = target.members.get(&write.hash);
                     if existing.is_some_and(|existing| !mapping::changes(&write, existing)) {
-                        let target_id = format!("{list_id}:{}", write.hash);
-                        results[index] = Some(WriteResult::Unchanged { target_id: target_id.into() });
+                        results[index] = Some(Ok(WriteResult::unchanged(format!("{list_id}:{}", write.hash))));
                     } else {
                         planned.push(Planned { index, list_id, write });
                     }
@@ -237,20 +306,16 @@ impl State {
         for chunk in chunks(planned) {
             self.send_chunk(&chunk, &mut results).await?;
         }
+        let unconfirmed = || Err(RejectReason::new("unconfirmed", "mailchimp did not report on this member"));
         Ok(records
-            .iter()
+            .into_iter()
             .zip(results)
-            .map(|(record, result)| {
-                outcome(
-                    record,
-                    result.unwrap_or_else(|| reject("unconfirmed", "mailchimp did not report on this member")),
-                )
-            })
+            .map(|(record, result)| WriteOutcome::of(record.source_id, result.unwrap_or_else(unconfirmed)))
             .collect())
     }
 
     /// One batch subscribe call; fills in the outcome of every member sent.
-    async fn send_chunk(&mut self, chunk: &[Planned], results: &mut [Option<WriteResult>]) -> Result<(), PluginError> {
+    async fn send_chunk(&mut self, chunk: &[Planned], results: &mut Results) -> Result<(), PluginError> {
         let Some(first) = chunk.first() else {
             return Ok(());
         };
@@ -291,12 +356,12 @@ impl State {
                 };
                 target.learn(&ApiMember { id: hash.clone(), ..member });
                 if let Some(planned) = by_hash.get(hash.as_str()) {
-                    let target_id = format!("{list_id}:{hash}").into();
-                    results[planned.index] = Some(if created {
-                        WriteResult::Created { target_id }
+                    let target_id = format!("{list_id}:{hash}");
+                    results[planned.index] = Some(Ok(if created {
+                        WriteResult::created(target_id)
                     } else {
-                        WriteResult::Updated { target_id }
-                    });
+                        WriteResult::updated(target_id)
+                    }));
                 }
             }
         }
@@ -309,10 +374,8 @@ impl State {
                     format!(" (field `{}`{})", error.field, suffix(&error.field_message))
                 };
                 let code = if error.error_code.is_empty() { "ERROR_GENERIC" } else { error.error_code.as_str() };
-                results[planned.index] = Some(reject(
-                    "rejected_by_platform",
-                    format!("mailchimp refused the member: {code}: {}{field}", error.error),
-                ));
+                let message = format!("mailchimp refused the member: {code}: {}{field}", error.error);
+                results[planned.index] = Some(Err(RejectReason::new("rejected_by_platform", message)));
             }
         }
         Ok(())

@@ -3,52 +3,45 @@
 //! address whenever it subscribes one, so the destination side is the
 //! `members` stream; there is no contact write.
 
-use super::{PageCache, PageCursor, page_is_done, parse_cursor, render_cursor, source_reject};
-use crate::client::{AddressResource, MailmanClient};
-use crate::mapping::{self, Reject};
-use cutover_http::Request;
+use crate::Mailman;
+use crate::client::AddressResource;
+use crate::mapping;
+use cutover_http::{PageCursor, Request};
 use cutover_sdk::prelude::*;
 
 /// The collection of addresses.
-pub(crate) fn collection() -> Request {
+fn collection() -> Request {
     Request::get("addresses")
 }
 
-/// Reads up to `max_records` contacts after `cursor`.
-pub(crate) async fn read(
-    client: &MailmanClient,
-    pages: &mut PageCache,
-    cursor: Option<&str>,
-    max_records: usize,
-) -> Result<ReadBatch, PluginError> {
-    let mut position = match cursor {
-        Some(cursor) => parse_cursor::<PageCursor>(cursor)?,
-        None => PageCursor::start(client, collection()),
-    };
-    let mut batch = ReadBatch::default();
-    while batch.records.len() + batch.rejects.len() < max_records {
-        let Some(page) = pages.page(client, "addresses", collection(), &position.page).await? else {
-            break;
+/// The `contacts` stream.
+pub(crate) struct Contacts;
+
+impl Stream<Mailman> for Contacts {
+    const NAME: &'static str = "contacts";
+    const ENTITY: EntityKind = EntityKind::Contact;
+    const DIRECTION: Direction = Direction::Source;
+    type Cursor = PageCursor;
+
+    async fn read(
+        plugin: &mut Mailman,
+        cursor: Option<PageCursor>,
+        max_records: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        let Mailman { client, pages, .. } = plugin;
+        if cursor.is_none() {
+            // A read from the start sees the addresses as they are now.
+            pages.clear();
+        }
+        let map = |item: &serde_json::Value| {
+            mapping::parse::<AddressResource>(item, "address")
+                .and_then(|address| mapping::contact_record(&address))
+                .map_err(RejectReason::from)
         };
-        for item in page.items.iter().skip(position.skip) {
-            if batch.records.len() + batch.rejects.len() >= max_records {
-                break;
-            }
-            let location = format!("addresses, page {}, item {}", position.page, position.skip);
-            position.skip += 1;
-            let record = serde_json::from_value::<AddressResource>(item.clone())
-                .map_err(|error| Reject::Malformed { what: "address", reason: error.to_string() })
-                .and_then(|address| mapping::contact_record(&address));
-            match record {
-                Ok(record) => batch.records.push(record),
-                Err(reject) => batch.rejects.push(source_reject(location, item, &reject)),
-            }
-        }
-        if position.skip >= page.items.len() {
-            position = PageCursor { page: page.cursor, skip: 0 };
-        }
+        Ok(pages.read(client.http(), client.pages(collection()), "addresses", cursor, max_records, map).await?)
     }
-    batch.done = page_is_done(client, collection(), &position.page)?;
-    batch.next_cursor = Some(render_cursor(&position)?);
-    Ok(batch)
+
+    async fn count(plugin: &mut Mailman) -> Result<Option<u64>, PluginError> {
+        Ok(Some(plugin.client.collection_size(collection()).await?))
+    }
 }

@@ -1,28 +1,24 @@
-//! The `lists` stream: every list in scope (one domain, or all), and lists
-//! created or brought up to date on write.
+//! The `lists` stream: every list in scope (one domain, or all), each
+//! with its settings, and lists created or brought up to date on write.
 
-use super::{PageCache, PageCursor, page_is_done, parse_cursor, render_cursor, source_reject};
+use crate::Mailman;
 use crate::client::{ListResource, MailmanClient};
 use crate::mapping::{self, ListPlan, Reject};
-use cutover_http::Request;
+use cutover_http::{PageCursor, Request};
 use cutover_sdk::prelude::*;
 use std::collections::HashSet;
 
 /// The collection of lists in scope: the configured domain's, or all.
-pub(crate) fn collection(domain: Option<&str>) -> Result<Request, cutover_http::HttpError> {
+fn collection(domain: Option<&str>) -> Result<Request, cutover_http::HttpError> {
     Ok(match domain {
         Some(domain) => Request::get(cutover_http::path(["domains", domain, "lists"])?),
         None => Request::get("lists"),
     })
 }
 
-fn scope(domain: Option<&str>) -> String {
-    format!("lists of {}", domain.unwrap_or("every domain"))
-}
-
 /// Whether there is anything in scope to read: a configured domain that does
 /// not exist holds no list (and `GET /domains/{d}/lists` would answer 404).
-pub(crate) async fn scope_exists(client: &MailmanClient, domain: Option<&str>) -> Result<bool, PluginError> {
+async fn scope_exists(client: &MailmanClient, domain: Option<&str>) -> Result<bool, PluginError> {
     match domain {
         Some(domain) => Ok(client.domain_exists(domain).await?),
         None => Ok(true),
@@ -46,54 +42,69 @@ pub(crate) async fn all(client: &MailmanClient, domain: Option<&str>) -> Result<
     Ok(lists)
 }
 
-/// Reads up to `max_records` lists after `cursor`, each with its settings.
-pub(crate) async fn read(
+/// The `lists` stream.
+pub(crate) struct Lists;
+
+impl Stream<Mailman> for Lists {
+    const NAME: &'static str = "lists";
+    const ENTITY: EntityKind = EntityKind::List;
+    const DIRECTION: Direction = Direction::Both;
+    type Cursor = PageCursor;
+
+    /// Lists page by page, each with its settings (one request per list).
+    async fn read(
+        plugin: &mut Mailman,
+        cursor: Option<PageCursor>,
+        max_records: usize,
+    ) -> Result<Batch<PageCursor>, PluginError> {
+        let Mailman { client, domain, pages, .. } = plugin;
+        let domain = domain.as_deref();
+        if cursor.is_none() {
+            // A read from the start sees the lists as they are now.
+            pages.clear();
+        }
+        if !scope_exists(client, domain).await? {
+            return Ok(Batch { done: true, ..Batch::at(cursor.unwrap_or_default()) });
+        }
+        let label = format!("lists of {}", domain.unwrap_or("every domain"));
+        let taken = pages.take(client.http(), client.pages(collection(domain)?), &label, cursor, max_records).await?;
+        let client = &*client;
+        taken.map_async(async |item| list_record(client, item).await).await
+    }
+
+    async fn write(plugin: &mut Mailman, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let Mailman { client, domain, known, .. } = plugin;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            let result = write_list(client, domain.as_deref(), known, &record)
+                .await
+                .map_err(|error| error.for_record(record.source_id.as_str()))?;
+            outcomes.push(WriteOutcome::of(record.source_id, result));
+        }
+        Ok(outcomes)
+    }
+
+    async fn count(plugin: &mut Mailman) -> Result<Option<u64>, PluginError> {
+        let Mailman { client, domain, .. } = plugin;
+        let domain = domain.as_deref();
+        if !scope_exists(client, domain).await? {
+            return Ok(Some(0));
+        }
+        Ok(Some(client.collection_size(collection(domain)?).await?))
+    }
+}
+
+/// One list of a page, with its settings, as a record; or why it is not one.
+async fn list_record(
     client: &MailmanClient,
-    domain: Option<&str>,
-    pages: &mut PageCache,
-    cursor: Option<&str>,
-    max_records: usize,
-) -> Result<ReadBatch, PluginError> {
-    let mut position = match cursor {
-        Some(cursor) => parse_cursor::<PageCursor>(cursor)?,
-        None => PageCursor::start(client, collection(domain)?),
+    item: &serde_json::Value,
+) -> Result<Result<Record, RejectReason>, PluginError> {
+    let list = match mapping::parse::<ListResource>(item, "list") {
+        Ok(list) => list,
+        Err(reject) => return Ok(Err(reject.into())),
     };
-    let mut batch = ReadBatch::default();
-    if !scope_exists(client, domain).await? {
-        batch.done = true;
-        batch.next_cursor = Some(render_cursor(&position)?);
-        return Ok(batch);
-    }
-    let scope = scope(domain);
-    while batch.records.len() + batch.rejects.len() < max_records {
-        let Some(page) = pages.page(client, &scope, collection(domain)?, &position.page).await? else {
-            break;
-        };
-        for item in page.items.iter().skip(position.skip) {
-            if batch.records.len() + batch.rejects.len() >= max_records {
-                break;
-            }
-            let location = format!("{scope}, page {}, item {}", position.page, position.skip);
-            position.skip += 1;
-            match serde_json::from_value::<ListResource>(item.clone()) {
-                Ok(list) => {
-                    let settings = client.list_settings(&list.list_id).await?;
-                    batch.records.push(mapping::list_record(&list, &settings));
-                }
-                Err(error) => batch.rejects.push(source_reject(
-                    location,
-                    item,
-                    &Reject::Malformed { what: "list", reason: error.to_string() },
-                )),
-            }
-        }
-        if position.skip >= page.items.len() {
-            position = PageCursor { page: page.cursor, skip: 0 };
-        }
-    }
-    batch.done = page_is_done(client, collection(domain)?, &position.page)?;
-    batch.next_cursor = Some(render_cursor(&position)?);
-    Ok(batch)
+    let settings = client.list_settings(&list.list_id).await?;
+    Ok(Ok(mapping::list_record(&list, &settings)))
 }
 
 /// What the writes of one instance already know exists.
@@ -131,7 +142,7 @@ impl Known {
 }
 
 /// Writes one list: created if missing, its settings brought in line.
-pub(crate) async fn write(
+async fn write_list(
     client: &MailmanClient,
     domain: Option<&str>,
     known: &mut Known,
@@ -141,7 +152,7 @@ pub(crate) async fn write(
         Ok(plan) => plan,
         Err(reject) => return Ok(Err(reject)),
     };
-    let target_id: CompactString = plan.address.fqdn_listname.as_str().into();
+    let target_id = plan.address.fqdn_listname.as_str();
     let created = if known.list_exists(client, &plan.address.list_id).await? {
         false
     } else {
@@ -157,9 +168,9 @@ pub(crate) async fn write(
         Err(reject) => return Ok(Err(reject)),
     };
     Ok(Ok(match (created, changed) {
-        (true, _) => WriteResult::Created { target_id },
-        (false, true) => WriteResult::Updated { target_id },
-        (false, false) => WriteResult::Unchanged { target_id },
+        (true, _) => WriteResult::created(target_id),
+        (false, true) => WriteResult::updated(target_id),
+        (false, false) => WriteResult::unchanged(target_id),
     }))
 }
 

@@ -1,47 +1,49 @@
-//! The `members` stream: for each list in scope (by posting address), its
-//! roster (every role, from `GET /members/find?list_id=…`, sorted by
-//! address and role), then its bans as suppressed memberships. On write,
-//! memberships are subscribed, banned or added per role as `mapping.rs`
-//! plans them, checking what Mailman holds first so that a second write
-//! changes nothing.
+//! The `members` stream: a child stream of the lists in scope, which the
+//! SDK walks in order of posting address. For each list, its roster (every
+//! role, from `GET /members/find?list_id=…`, sorted by address and role),
+//! then its bans as suppressed memberships. On write, memberships are
+//! subscribed, banned or added per role as `mapping.rs` plans them,
+//! checking what Mailman holds first so that a second write changes
+//! nothing.
 //!
 //! A roster entry carries no delivery status, and reading preferences per
 //! member would cost a request each: the ids of members whose effective
-//! status is not `enabled` are fetched once per instance (four searches),
-//! and so are the bans. Pattern bans are judged by Mailman, per member,
-//! only on lists where one applies.
+//! status is not `enabled` are fetched once, with the lists (four
+//! searches), and so are the bans ([`Snapshot`]). Pattern bans are judged
+//! by Mailman, per member, only on lists where one applies.
 
-use super::{PageCache, PageCursor, page_is_done, parse_cursor, render_cursor, source_reject};
-use crate::client::{ListResource, MailmanClient, MemberResource, Subscribed};
+use crate::Mailman;
+use crate::client::{MailmanClient, MemberResource, Subscribed};
 use crate::mapping::{self, DeliveryStatus, MembershipAction, MembershipPlan, Reject, Role};
 use chrono::{DateTime, Utc};
-use cutover_http::Request;
+use cutover_http::{PageCursor, Request};
 use cutover_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 
-/// Where a read of the stream stands.
+/// A list whose memberships are read: its posting address (lists are read
+/// in its order) and its id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "at", rename_all = "snake_case")]
-enum MembersCursor {
-    /// In the roster of `list` (a posting address).
-    Roster {
-        list: String,
-        #[serde(flatten)]
-        page: PageCursor,
-    },
-    /// In the bans of `list`, `skip` already returned.
-    Bans { list: String, skip: usize },
-    /// Every list was read.
-    Done,
+pub(crate) struct ListKey {
+    fqdn_listname: String,
+    list_id: String,
 }
 
-/// What one instance learnt once and uses for every batch.
+/// Where a read of one list's memberships stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum InList {
+    /// In its roster.
+    Roster(PageCursor),
+    /// In its bans, `skip` already returned.
+    Bans { skip: usize },
+}
+
+/// What `members` learnt once, with the lists, and uses for every batch
+/// until it is read from its start again.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    /// The lists in scope, by posting address.
-    lists: Vec<ListResource>,
     /// Member id → effective delivery status, for those not `enabled`.
     disabled: HashMap<String, DeliveryStatus>,
     /// Global bans: exact addresses in lower case, and whether any is a
@@ -55,9 +57,8 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
-    /// Lists, disabled members and global bans in scope.
-    pub(crate) async fn take(client: &MailmanClient, domain: Option<&str>) -> Result<Snapshot, PluginError> {
-        let lists = super::lists::all(client, domain).await?;
+    /// Disabled members and global bans.
+    async fn take(client: &MailmanClient) -> Result<Snapshot, PluginError> {
         let mut disabled = HashMap::new();
         for status in DeliveryStatus::DISABLED {
             for member_id in client.members_with_status(status.as_str()).await? {
@@ -66,23 +67,12 @@ impl Snapshot {
         }
         let global = client.bans(None).await?;
         Ok(Snapshot {
-            lists,
             disabled,
             global_patterns: global.iter().any(|ban| ban.starts_with('^')),
             global_bans: global.iter().map(|ban| ban.to_lowercase()).collect(),
             list_bans: HashMap::new(),
             created_at: HashMap::new(),
         })
-    }
-
-    /// The first list after `fqdn` (or the first of all).
-    fn list_after(&self, fqdn: Option<&str>) -> Option<&ListResource> {
-        self.lists.iter().find(|list| fqdn.is_none_or(|fqdn| list.fqdn_listname.as_str() > fqdn))
-    }
-
-    /// The list `fqdn`, or the first after it if it is gone.
-    fn list_at(&self, fqdn: &str) -> Option<&ListResource> {
-        self.lists.iter().find(|list| list.fqdn_listname.as_str() >= fqdn)
     }
 
     async fn bans_of(&mut self, client: &MailmanClient, list_id: &str) -> Result<&[String], PluginError> {
@@ -132,152 +122,143 @@ fn roster(list_id: &str) -> Request {
     Request::get("members/find").query("list_id", list_id)
 }
 
-fn roster_start(client: &MailmanClient, list: &ListResource) -> MembersCursor {
-    MembersCursor::Roster { list: list.fqdn_listname.clone(), page: PageCursor::start(client, roster(&list.list_id)) }
-}
+/// The `members` stream.
+pub(crate) struct Members;
 
-/// Reads up to `max_records` memberships after `cursor`.
-pub(crate) async fn read(
-    client: &MailmanClient,
-    snapshot: &mut Snapshot,
-    pages: &mut PageCache,
-    cursor: Option<&str>,
-    max_records: usize,
-) -> Result<ReadBatch, PluginError> {
-    let mut position = match cursor {
-        Some(cursor) => parse_cursor::<MembersCursor>(cursor)?,
-        None => snapshot.list_after(None).map_or(MembersCursor::Done, |list| roster_start(client, list)),
-    };
-    let mut batch = ReadBatch::default();
-    while batch.records.len() + batch.rejects.len() < max_records {
-        position = match position {
-            MembersCursor::Done => break,
-            MembersCursor::Roster { list, page } => {
-                let Some(current) = snapshot.list_at(&list).cloned() else {
-                    position = MembersCursor::Done;
-                    break;
-                };
-                if current.fqdn_listname != list {
-                    // The list is gone since the cursor was written.
-                    roster_start(client, &current)
-                } else {
-                    read_roster(client, snapshot, pages, &current, page, max_records, &mut batch).await?
-                }
-            }
-            MembersCursor::Bans { list, skip } => {
-                let Some(current) = snapshot.list_at(&list).cloned() else {
-                    position = MembersCursor::Done;
-                    break;
-                };
-                if current.fqdn_listname != list {
-                    roster_start(client, &current)
-                } else {
-                    read_bans(client, snapshot, &current, skip, max_records, &mut batch).await?
-                }
-            }
+impl ChildStream<Mailman> for Members {
+    const NAME: &'static str = "members";
+    const ENTITY: EntityKind = EntityKind::Membership;
+    const DIRECTION: Direction = Direction::Both;
+    type Parent = ListKey;
+    type Cursor = InList;
+
+    /// The lists in scope, and a new [`Snapshot`] with them: the SDK asks
+    /// when the stream is read from its start (or first resumed by an
+    /// instance), which is when the platform is seen anew.
+    async fn parents(plugin: &mut Mailman) -> Result<Vec<ListKey>, PluginError> {
+        plugin.pages.clear();
+        let lists = super::lists::all(&plugin.client, plugin.domain.as_deref()).await?;
+        plugin.snapshot = Some(Snapshot::take(&plugin.client).await?);
+        Ok(lists.into_iter().map(|list| ListKey { fqdn_listname: list.fqdn_listname, list_id: list.list_id }).collect())
+    }
+
+    /// The list's roster, then its bans.
+    async fn read(
+        plugin: &mut Mailman,
+        list: &ListKey,
+        cursor: Option<InList>,
+        max_records: usize,
+    ) -> Result<Batch<InList>, PluginError> {
+        let Mailman { client, pages, snapshot, .. } = plugin;
+        let client = &*client;
+        let snapshot = match snapshot {
+            Some(snapshot) => snapshot,
+            None => snapshot.insert(Snapshot::take(client).await?),
         };
+        let page = match cursor {
+            Some(InList::Bans { skip }) => {
+                return read_bans(client, snapshot, list, skip, max_records, Batch::default()).await;
+            }
+            Some(InList::Roster(page)) => page,
+            None => PageCursor::default(),
+        };
+        let label = format!("roster of {}", list.fqdn_listname);
+        let taken =
+            pages.take(client.http(), client.pages(roster(&list.list_id)), &label, Some(page), max_records).await?;
+        let updated_at = snapshot.created_at(client, &list.list_id).await?;
+        let members =
+            taken.map_async(async |item| member_record(client, snapshot, list, item, updated_at).await).await?;
+        if !members.done {
+            return Ok(members.map_cursor(InList::Roster));
+        }
+        let batch = members.map_cursor(|_| InList::Bans { skip: 0 });
+        if batch.is_full(max_records) {
+            // The bans are read by the next batch.
+            return Ok(Batch { done: false, ..batch });
+        }
+        read_bans(client, snapshot, list, 0, max_records, batch).await
     }
-    batch.done = position == MembersCursor::Done;
-    batch.next_cursor = Some(render_cursor(&position)?);
-    Ok(batch)
+
+    /// Lists come sorted by posting address: a read whose list is gone
+    /// goes on with the first list after it.
+    fn resume_at(parents: &[ListKey], gone: &ListKey, _index: usize) -> usize {
+        parents.iter().position(|list| list.fqdn_listname > gone.fqdn_listname).unwrap_or(parents.len())
+    }
+
+    async fn write(plugin: &mut Mailman, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+        let Mailman { client, domain, known, .. } = plugin;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            let result = write_membership(client, domain.as_deref(), known, &record)
+                .await
+                .map_err(|error| error.for_record(record.source_id.as_str()))?;
+            outcomes.push(WriteOutcome::of(record.source_id, result));
+        }
+        Ok(outcomes)
+    }
+
+    /// Rosters and bans of every list in scope.
+    async fn count(plugin: &mut Mailman) -> Result<Option<u64>, PluginError> {
+        let client = &plugin.client;
+        let mut total = 0;
+        for list in super::lists::all(client, plugin.domain.as_deref()).await? {
+            total += client.collection_size(roster(&list.list_id)).await?;
+            total += client.bans(Some(&list.list_id)).await?.len() as u64;
+        }
+        Ok(Some(total))
+    }
 }
 
-/// Reads roster entries of `list` from `page` into `batch`; where to go on.
-async fn read_roster(
-    client: &MailmanClient,
-    snapshot: &mut Snapshot,
-    pages: &mut PageCache,
-    list: &ListResource,
-    mut page: PageCursor,
-    max_records: usize,
-    batch: &mut ReadBatch,
-) -> Result<MembersCursor, PluginError> {
-    let scope = format!("roster of {}", list.fqdn_listname);
-    let Some(items) = pages.page(client, &scope, roster(&list.list_id), &page.page).await? else {
-        return Ok(MembersCursor::Bans { list: list.fqdn_listname.clone(), skip: 0 });
-    };
-    let updated_at = snapshot.created_at(client, &list.list_id).await?;
-    for item in items.items.iter().skip(page.skip) {
-        if batch.records.len() + batch.rejects.len() >= max_records {
-            break;
-        }
-        let location = format!("{scope}, page {}, item {}", page.page, page.skip);
-        page.skip += 1;
-        match member_record(client, snapshot, list, item, updated_at).await? {
-            Ok(record) => batch.records.push(record),
-            Err(reject) => batch.rejects.push(source_reject(location, item, &reject)),
-        }
-    }
-    if page.skip < items.items.len() {
-        return Ok(MembersCursor::Roster { list: list.fqdn_listname.clone(), page });
-    }
-    let next = PageCursor { page: items.cursor, skip: 0 };
-    if page_is_done(client, roster(&list.list_id), &next.page)? {
-        Ok(MembersCursor::Bans { list: list.fqdn_listname.clone(), skip: 0 })
-    } else {
-        Ok(MembersCursor::Roster { list: list.fqdn_listname.clone(), page: next })
-    }
-}
-
+/// One roster entry as a record, or why it is not one.
 async fn member_record(
     client: &MailmanClient,
     snapshot: &mut Snapshot,
-    list: &ListResource,
+    list: &ListKey,
     item: &Value,
     updated_at: DateTime<Utc>,
-) -> Result<Result<Record, Reject>, PluginError> {
-    let member = match serde_json::from_value::<MemberResource>(item.clone()) {
+) -> Result<Result<Record, RejectReason>, PluginError> {
+    let member = match mapping::parse::<MemberResource>(item, "member") {
         Ok(member) => member,
-        Err(error) => return Ok(Err(Reject::Malformed { what: "member", reason: error.to_string() })),
+        Err(reject) => return Ok(Err(reject.into())),
     };
     let status = snapshot.disabled.get(&member.member_id).copied().unwrap_or(DeliveryStatus::Enabled);
     // Only a subscription's consent depends on bans.
     let banned =
         member.role == Role::Member.as_str() && snapshot.is_banned(client, &list.list_id, &member.email).await?;
-    Ok(mapping::member_record(&member, &list.fqdn_listname, status, banned, updated_at))
+    Ok(mapping::member_record(&member, &list.fqdn_listname, status, banned, updated_at).map_err(RejectReason::from))
 }
 
-/// Reads the bans of `list` from `skip` into `batch`; where to go on.
+/// Adds the bans of `list` from `skip` to `batch`, up to `max_records`
+/// items, and says where to go on.
 async fn read_bans(
     client: &MailmanClient,
     snapshot: &mut Snapshot,
-    list: &ListResource,
+    list: &ListKey,
     mut skip: usize,
     max_records: usize,
-    batch: &mut ReadBatch,
-) -> Result<MembersCursor, PluginError> {
+    mut batch: Batch<InList>,
+) -> Result<Batch<InList>, PluginError> {
     let updated_at = snapshot.created_at(client, &list.list_id).await?;
-    let bans = snapshot.bans_of(client, &list.list_id).await?.to_vec();
+    let bans = snapshot.bans_of(client, &list.list_id).await?;
     for ban in bans.iter().skip(skip) {
-        if batch.records.len() + batch.rejects.len() >= max_records {
+        if batch.is_full(max_records) {
             break;
         }
         let location = format!("bans of {}, item {skip}", list.fqdn_listname);
         skip += 1;
-        match mapping::ban_record(&list.fqdn_listname, ban, updated_at) {
-            Ok(record) => batch.records.push(record),
-            Err(reject) => batch.rejects.push(source_reject(location, &json!({ "email": ban }), &reject)),
-        }
+        batch.push(mapping::ban_record(&list.fqdn_listname, ban, updated_at).map_err(|reject| SourceReject {
+            location,
+            raw: json!({ "email": ban }).to_string(),
+            reason: reject.into(),
+        }));
     }
-    if skip < bans.len() {
-        return Ok(MembersCursor::Bans { list: list.fqdn_listname.clone(), skip });
-    }
-    Ok(snapshot.list_after(Some(&list.fqdn_listname)).map_or(MembersCursor::Done, |next| roster_start(client, next)))
-}
-
-/// How many memberships the stream would give: rosters and bans of every
-/// list in scope.
-pub(crate) async fn count(client: &MailmanClient, domain: Option<&str>) -> Result<u64, PluginError> {
-    let mut total = 0;
-    for list in super::lists::all(client, domain).await? {
-        total += client.collection_size(roster(&list.list_id)).await?;
-        total += client.bans(Some(&list.list_id)).await?.len() as u64;
-    }
-    Ok(total)
+    batch.done = skip >= bans.len();
+    batch.next = Some(InList::Bans { skip });
+    Ok(batch)
 }
 
 /// Writes one membership.
-pub(crate) async fn write(
+async fn write_membership(
     client: &MailmanClient,
     domain: Option<&str>,
     known: &mut super::lists::Known,
@@ -297,9 +278,9 @@ pub(crate) async fn write(
         MembershipAction::Ban(status) => ban(client, &plan, status).await?,
     };
     Ok(result.map(|change| match change {
-        Change::Created => WriteResult::Created { target_id },
-        Change::Updated => WriteResult::Updated { target_id },
-        Change::Unchanged => WriteResult::Unchanged { target_id },
+        Change::Created => WriteResult::created(target_id),
+        Change::Updated => WriteResult::updated(target_id),
+        Change::Unchanged => WriteResult::unchanged(target_id),
     }))
 }
 
@@ -424,4 +405,26 @@ async fn ban(
         return Ok(Ok(if already_banned && !member_changed { Change::Unchanged } else { Change::Updated }));
     }
     Ok(Ok(if already_banned { Change::Unchanged } else { Change::Created }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(fqdn_listname: &str) -> ListKey {
+        ListKey { fqdn_listname: fqdn_listname.into(), list_id: fqdn_listname.replace('@', ".") }
+    }
+
+    #[test]
+    fn a_read_whose_list_is_gone_goes_on_with_the_next_list_by_address() {
+        let check = |gone: &str, expected: usize| {
+            let lists = [key("ant@a.org"), key("cat@a.org"), key("eel@a.org")];
+            assert_eq!(<Members as ChildStream<Mailman>>::resume_at(&lists, &key(gone), 0), expected, "{gone}");
+        };
+        check("aardvark@a.org", 0);
+        check("bee@a.org", 1);
+        check("cat@a.net", 1);
+        check("dog@a.org", 2);
+        check("fox@a.org", 3);
+    }
 }

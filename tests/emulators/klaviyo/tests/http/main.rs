@@ -1,0 +1,6 @@
+//! Tests of the Klaviyo emulator over HTTP, one module per area, on the
+//! harness in `harness.rs`.
+
+mod api;
+mod faults;
+mod harness;
