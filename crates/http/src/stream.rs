@@ -7,7 +7,8 @@
 //! page being read and how many of its items were taken, so a read resumed
 //! from any cursor gives exactly the items an uninterrupted one would. The
 //! last page fetched is kept, so batches smaller than a page do not fetch
-//! it again. An item the mapping refuses becomes a [`SourceReject`] with
+//! it again; a read from the start (no cursor) drops it and sees the
+//! platform as it is now. An item the mapping refuses becomes a [`SourceReject`] with
 //! its location (`{label}/{id}` when the item has an `id`, else the label,
 //! the page and the item's place in it) and its raw JSON: never dropped.
 
@@ -84,6 +85,10 @@ impl PagedReader {
         cursor: Option<PageCursor>,
         max_records: usize,
     ) -> Result<Taken, HttpError> {
+        if cursor.is_none() {
+            // A read from the start sees the platform as it is now.
+            self.clear();
+        }
         let mut position = cursor.unwrap_or_default();
         let mut taken = Taken { label: label.to_owned(), items: Vec::new(), next: PageCursor::default(), done: false };
         let max_records = max_records.max(1);
@@ -135,6 +140,9 @@ impl PagedReader {
     where
         I: IntoIterator<Item = Result<Record, RejectReason>>,
     {
+        if cursor.is_none() {
+            self.clear();
+        }
         let mut position = cursor.unwrap_or_default();
         let mut batch = Batch::default();
         let max_records = max_records.max(1);

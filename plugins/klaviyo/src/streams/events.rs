@@ -153,10 +153,6 @@ impl Stream<Klaviyo> for Events {
         max_records: usize,
     ) -> Result<Batch<PageCursor>, PluginError> {
         let Klaviyo { api, revision, pages, metrics, .. } = plugin;
-        if cursor.is_none() {
-            // A read from the start sees the platform as it is now.
-            pages.clear();
-        }
         let paginator = paginator(Request::get("api/events").query("sort", "datetime"), revision, max_records);
         let client = api.client(Endpoint::ReadEvents)?;
         let taken = pages.take(client, paginator, "events", cursor, max_records).await?;

@@ -28,10 +28,6 @@ impl Stream<Klaviyo> for Lists {
         cursor: Option<PageCursor>,
         max_records: usize,
     ) -> Result<Batch<PageCursor>, PluginError> {
-        if cursor.is_none() {
-            // A read from the start sees the platform as it is now.
-            plugin.pages.clear();
-        }
         let paginator = Paginator::json_api(Request::get("api/lists"), max_records.clamp(1, PAGE_SIZE) as u32);
         let client = plugin.api.client(Endpoint::ReadLists)?;
         Ok(plugin.pages.read(client, paginator, "lists", cursor, max_records, list_record).await?)

@@ -31,10 +31,6 @@ impl Stream<Klaviyo> for Profiles {
         cursor: Option<PageCursor>,
         max_records: usize,
     ) -> Result<Batch<PageCursor>, PluginError> {
-        if cursor.is_none() {
-            // A read from the start sees the platform as it is now.
-            plugin.pages.clear();
-        }
         let paginator = Paginator::json_api(Request::get("api/profiles"), max_records.clamp(1, PAGE_SIZE) as u32);
         let client = plugin.api.client(Endpoint::ReadProfiles)?;
         Ok(plugin.pages.read(client, paginator, "profiles", cursor, max_records, profile_record).await?)

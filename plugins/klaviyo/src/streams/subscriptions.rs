@@ -96,10 +96,6 @@ impl ChildStream<Klaviyo> for Subscriptions {
         cursor: Option<PageCursor>,
         max_records: usize,
     ) -> Result<Batch<PageCursor>, PluginError> {
-        if cursor.is_none() {
-            // A list read from its start sees the platform as it is now.
-            plugin.pages.clear();
-        }
         let request = Request::get(cutover_http::path(["api", "lists", list_id, "profiles"])?)
             .query("additional-fields[profile]", "subscriptions");
         let paginator = Paginator::json_api(request, max_records.clamp(1, PAGE_SIZE) as u32);

@@ -29,10 +29,6 @@ impl Stream<Mailman> for Contacts {
         max_records: usize,
     ) -> Result<Batch<PageCursor>, PluginError> {
         let Mailman { client, pages, .. } = plugin;
-        if cursor.is_none() {
-            // A read from the start sees the addresses as they are now.
-            pages.clear();
-        }
         let map = |item: &serde_json::Value| {
             mapping::parse::<AddressResource>(item, "address")
                 .and_then(|address| mapping::contact_record(&address))

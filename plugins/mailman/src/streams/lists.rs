@@ -59,10 +59,6 @@ impl Stream<Mailman> for Lists {
     ) -> Result<Batch<PageCursor>, PluginError> {
         let Mailman { client, domain, pages, .. } = plugin;
         let domain = domain.as_deref();
-        if cursor.is_none() {
-            // A read from the start sees the lists as they are now.
-            pages.clear();
-        }
         if !scope_exists(client, domain).await? {
             return Ok(Batch { done: true, ..Batch::at(cursor.unwrap_or_default()) });
         }
