@@ -25,6 +25,15 @@ pub struct MigrationConfig {
     /// Where runs, checkpoints, the id map and rejects are kept.
     #[serde(default)]
     pub state: StateConfig,
+    /// The cut-over of tracking links (`cutover redirects`): the fallback,
+    /// the map files, the sub-id parameters carried to the new links.
+    #[serde(default)]
+    pub redirects: Option<cutover_redirects::RedirectsConfig>,
+    /// How partners are ranked into top, mid and long-tail tiers by revenue
+    /// (`cutover partners tiers`): the reporting currency, its rates, the
+    /// window and the shares.
+    #[serde(default)]
+    pub tiers: Option<cutover_tiers::TierRule>,
 }
 
 /// Where the state store is.
@@ -241,7 +250,7 @@ mod tests {
     fn the_published_schema_lists_every_section() {
         let schema = json_schema();
         let properties: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
-        assert_eq!(properties, ["destination", "run", "source", "state", "streams"]);
+        assert_eq!(properties, ["destination", "redirects", "run", "source", "state", "streams", "tiers"]);
         assert_eq!(schema["additionalProperties"], false);
     }
 

@@ -70,6 +70,13 @@ enum Command {
     /// The state store beside a migration config (`<config>.state.db`).
     #[command(subcommand)]
     State(StateCommand),
+    /// Old tracking links → new links, for the cut-over: the map, and a
+    /// redirect server that answers old links.
+    #[command(subcommand)]
+    Redirects(RedirectsCommand),
+    /// The program's partners: who brings the revenue.
+    #[command(subcommand)]
+    Partners(PartnersCommand),
     /// Move every stream of a migration config and print the accounting. An
     /// interrupted run is resumed from its last checkpoints.
     Migrate {
@@ -78,6 +85,77 @@ enum Command {
         /// Also write the run report as JSON to this file.
         #[arg(long, value_name = "FILE")]
         report_json: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PartnersCommand {
+    /// Rank the source platform's partners by revenue into top, mid and
+    /// long-tail tiers, by the config's `[tiers]` rule.
+    ///
+    /// Reads every partner and conversion the source plugin offers (it
+    /// writes nothing), counts the conversions in the rule's window and
+    /// statuses in the rule's currency, and cuts the partners by cumulative
+    /// share of revenue: top while the revenue ranked before a partner is
+    /// under `top_share` (default 0.5), mid under `mid_share` (default 0.8),
+    /// then the long tail. Every conversion not counted is counted by why.
+    Tiers {
+        /// The migration config (`cutover.toml`) with a `[tiers]` section.
+        config: PathBuf,
+        /// Print the whole ranking (every partner, its revenue, share and
+        /// tier, and every conversion not counted) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RedirectsCommand {
+    /// Write the map from each old tracking link to its new link, as CSV and
+    /// as an nginx `map` file.
+    ///
+    /// Reads the tracking-link stream the config moves from the source (the
+    /// old platform, still live) and back from the destination, and joins
+    /// them through the id map of the migration (run `cutover migrate`
+    /// first). Writes `[redirects] csv` and `[redirects] nginx` (default:
+    /// `<config name>.redirects.csv` and `.redirects.nginx.conf` beside the
+    /// config), and says on stderr which links it left out and why.
+    #[command(after_help = concat!(
+        "A request matches an old link on its host (any case, no port) and path (exact, after ",
+        "percent-encoding is normalised); the query is ignored, except the parameters the old link ",
+        "itself carries (e.g. `?o=12&a=345`), which must have the same values."
+    ))]
+    Export {
+        /// The migration config (`cutover.toml`).
+        config: PathBuf,
+    },
+    /// Answer each old link with a 301 to its new link, carrying the sub-ids
+    /// the config's `[redirects]` rules name; anything else gets a 302 to
+    /// `[redirects] fallback`.
+    ///
+    /// Serves the CSV map `export` wrote. SIGHUP loads it (and the config's
+    /// `[redirects]` section) again without dropping a connection; a map
+    /// that does not load is refused and the one in use stays. Prometheus
+    /// counters on `/metrics` (or on --metrics-listen). Prints `listening on
+    /// http://ADDR` on stdout; stops on Ctrl-C or SIGTERM.
+    #[command(after_help = concat!(
+        "Limits (per-client rate, request head size, slow clients, connections) are set in ",
+        "`[redirects.limits]`; `cutover config schema` lists them with their defaults."
+    ))]
+    Serve {
+        /// The migration config (`cutover.toml`) with a `[redirects]` section.
+        config: PathBuf,
+        /// The address to listen on, e.g. `0.0.0.0:8080` or `127.0.0.1:0`
+        /// (a free port, printed).
+        #[arg(long, value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// The CSV map to serve, in place of the config's.
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
+        /// Serve `/metrics` on this address only (e.g. a private one), not
+        /// beside the redirects.
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
 }
 
@@ -226,6 +304,41 @@ fn run(cli: Cli) -> miette::Result<u8> {
             }
             Ok(finish(&report, config))
         }
+        Command::Redirects(RedirectsCommand::Export { config }) => {
+            let plugins = cli::load_plugins_for(&cli.plugin_dirs, config).map_err(plugins_error)?;
+            let summary = cli::redirects::export(&plugins, config).map_err(redirects_error)?;
+            println!(
+                "wrote {} of {} old links to {} and {}",
+                summary.entries,
+                summary.read,
+                summary.csv.display(),
+                summary.nginx.display()
+            );
+            for reason in cli::redirects::reasons(&summary.skipped) {
+                eprintln!("warning: left out {reason}");
+            }
+            for (old_url, why) in summary.nginx_report.left_out.iter().take(5) {
+                eprintln!("warning: not in the nginx map: {old_url}: {why}");
+            }
+            if summary.nginx_report.left_out.len() > 5 {
+                eprintln!("warning: {} more links are not in the nginx map", summary.nginx_report.left_out.len() - 5);
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Redirects(RedirectsCommand::Serve { config, listen, map, metrics_listen }) => {
+            cli::redirects::serve(config, *listen, map.as_deref(), *metrics_listen).map_err(redirects_error)?;
+            Ok(EXIT_OK)
+        }
+        Command::Partners(PartnersCommand::Tiers { config, json }) => {
+            let plugins = cli::load_plugins_for(&cli.plugin_dirs, config).map_err(plugins_error)?;
+            let tiers = cli::partners::tiers(&plugins, config).map_err(partners_error)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&tiers.ranking).into_diagnostic()?);
+            } else {
+                println!("{}", cli::partners::render(&tiers));
+            }
+            Ok(EXIT_OK)
+        }
         Command::Migrate { config, report_json } => {
             let plugins = cli::load_plugins_for(&cli.plugin_dirs, config).map_err(plugins_error)?;
             let report = cli::migrate::run(&plugins, config, report_json.as_deref()).into_diagnostic()?;
@@ -239,6 +352,44 @@ fn plugins_error(error: cli::PluginsForConfigError) -> miette::Report {
     match error.help() {
         Some(help) => miette::miette!(help = help, "{error}"),
         None => miette::Report::msg(error.to_string()),
+    }
+}
+
+/// A `partners` failure, with its causes and what to do about it.
+fn partners_error(error: cli::partners::PartnersError) -> miette::Report {
+    let help = error.help();
+    miette::Report::new(WithHelp { error, help })
+}
+
+/// A `redirects` failure, with its causes and what to do about it.
+fn redirects_error(error: cli::redirects::RedirectsError) -> miette::Report {
+    let help = error.help();
+    miette::Report::new(WithHelp { error, help })
+}
+
+/// An error whose causes stay a chain (printed one per line) and whose help
+/// is miette's.
+#[derive(Debug)]
+struct WithHelp<E> {
+    error: E,
+    help: Option<String>,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for WithHelp<E> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(formatter)
+    }
+}
+
+impl<E: std::error::Error> std::error::Error for WithHelp<E> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl<E: std::error::Error> miette::Diagnostic for WithHelp<E> {
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help.as_ref().map(|help| Box::new(help) as Box<dyn std::fmt::Display + 'a>)
     }
 }
 

@@ -33,7 +33,7 @@ fn config_schema_prints_a_json_schema_naming_every_top_level_key() {
     assert!(schema["$schema"].as_str().is_some_and(|uri| uri.contains("json-schema.org")), "{schema}");
     assert_eq!(schema["type"], "object");
     let properties = schema["properties"].as_object().expect("properties");
-    for key in ["source", "destination", "streams", "run", "state"] {
+    for key in ["source", "destination", "streams", "run", "state", "redirects", "tiers"] {
         assert!(properties.contains_key(key), "`{key}` missing from {:?}", properties.keys());
     }
     assert_eq!(schema["required"], serde_json::json!(["source", "destination", "streams"]));

@@ -29,6 +29,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     ("cutover-contract", &["abi_stable", "reqwest", "tokio"], "the contract's vocabulary has no FFI in it"),
     ("cutover-http", &["abi_stable"], "the HTTP toolkit speaks the contract's vocabulary, not the FFI"),
     ("cutover-abi", &["reqwest", "tokio"], "the boundary knows nothing of HTTP or async"),
+    (
+        "cutover-redirects",
+        &["abi_stable", "rusqlite", "cutover-schema"],
+        "the redirect map and server know no plugin, no state store and no record",
+    ),
 ];
 
 /// Runs every tidy rule over the workspace `metadata` describes.

@@ -8,6 +8,7 @@ use crate::limiter::RateLimiter;
 use crate::retry::{Retry, RetryPolicy, retry_after};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -27,6 +28,9 @@ struct Shared {
     auth_kind: &'static str,
     /// Marked sensitive: never printed by reqwest, hyper or this crate.
     auth_header: Option<(HeaderName, HeaderValue)>,
+    /// A key sent as a query parameter ([`Auth::QueryParam`]): added to the
+    /// URL of each attempt only, never to a URL this crate keeps.
+    auth_query: Option<(String, secrecy::SecretString)>,
     limiter: RateLimiter,
     retry: RetryPolicy,
     timeouts: crate::Timeouts,
@@ -84,6 +88,7 @@ impl HttpClient {
                 base_url,
                 auth_kind: auth_kind(&config.auth),
                 auth_header,
+                auth_query: config.auth.query(),
                 limiter,
                 retry: config.retry,
                 timeouts: config.timeouts,
@@ -260,7 +265,14 @@ impl HttpClient {
         headers: &[(HeaderName, HeaderValue)],
         body: Option<&(Vec<u8>, HeaderValue)>,
     ) -> Result<Answer, reqwest::Error> {
-        let mut builder = self.shared.http.request(method.clone(), url.clone());
+        let mut builder = match &self.shared.auth_query {
+            None => self.shared.http.request(method.clone(), url.clone()),
+            Some((name, key)) => {
+                let mut signed = url.clone();
+                with_query_key(&mut signed, name, key.expose_secret());
+                self.shared.http.request(method.clone(), signed)
+            }
+        };
         if let Some((name, value)) = &self.shared.auth_header {
             builder = builder.header(name, value.clone());
         }
@@ -291,6 +303,29 @@ impl HttpClient {
             chunks.push(chunk);
         }
         Ok(Answer::Read(status, headers, chunks.concat()))
+    }
+
+    /// `link` without the query parameter the auth adds ([`Auth::QueryParam`]),
+    /// for a next-page link a cursor keeps: a platform that echoes the key
+    /// in its links must not put it in a checkpoint. The key is added back
+    /// when the link is followed.
+    pub(crate) fn without_auth_query(&self, link: &str) -> String {
+        let Some((name, _)) = &self.shared.auth_query else { return link.to_owned() };
+        let Ok(mut url) = Url::parse(link) else { return link.to_owned() };
+        if !url.query_pairs().any(|(candidate, _)| candidate == name.as_str()) {
+            return link.to_owned();
+        }
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(candidate, _)| candidate != name.as_str())
+            .map(|(candidate, value)| (candidate.into_owned(), value.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+        url.into()
     }
 
     /// `target` as a URL: a path is joined to the base URL; a full URL (a
@@ -339,7 +374,23 @@ fn auth_kind(auth: &Auth) -> &'static str {
         Auth::Basic { .. } => "basic",
         Auth::Bearer { .. } => "bearer",
         Auth::ApiKeyHeader { .. } => "api key header",
+        Auth::QueryParam { .. } => "query parameter",
     }
+}
+
+/// Sets the query parameter `name` of `url` to `key`, replacing any value
+/// it had (a link the platform handed out may carry one already).
+fn with_query_key(url: &mut Url, name: &str, key: &str) {
+    if !url.query_pairs().any(|(candidate, _)| candidate == name) {
+        url.query_pairs_mut().append_pair(name, key);
+        return;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(candidate, _)| candidate != name)
+        .map(|(candidate, value)| (candidate.into_owned(), value.into_owned()))
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(name, key);
 }
 
 fn transport_reason(kind: TransportKind) -> &'static str {
@@ -519,6 +570,14 @@ impl Request {
         self
     }
 
+    /// Sets a form body (`application/x-www-form-urlencoded`): each pair
+    /// percent-encoded, in order, e.g. impact.com's writes.
+    pub fn form<N: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(N, V)]) -> Request {
+        self.body =
+            Some((form_body(pairs).into_bytes(), HeaderValue::from_static("application/x-www-form-urlencoded")));
+        self
+    }
+
     /// Marks a non-idempotent request (a POST) as safe to send twice, e.g.
     /// a batch upsert: it is then retried like a GET.
     pub fn retry_safe(mut self) -> Request {
@@ -539,7 +598,15 @@ impl Request {
             Target::Url(link) => link.as_str(),
         };
         let query: Vec<String> = self.query.iter().map(|(name, value)| format!("{name}={value}")).collect();
-        format!("{} {target}?{}", self.method, query.join("&"))
+        // A report read with its filters in the body is another collection
+        // for each body.
+        let body = self.body.as_ref().map_or(0, |(bytes, _)| {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::hash::DefaultHasher::new();
+            bytes.hash(&mut hasher);
+            hasher.finish()
+        });
+        format!("{} {target}?{} body {body:016x}", self.method, query.join("&"))
     }
 
     /// Where the request goes, for messages: its path, or a link's path,
@@ -550,6 +617,24 @@ impl Request {
             Target::Url(link) => Url::parse(link).map_or_else(|_| printable_url(link), |url| url.path().to_owned()),
         }
     }
+}
+
+/// `name=value&…`, each side percent-encoded as a form encodes it
+/// (everything but ASCII letters, digits and `-._~`).
+fn form_body<N: AsRef<str>, V: AsRef<str>>(pairs: &[(N, V)]) -> String {
+    const FORM: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+    pairs
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(name.as_ref(), FORM),
+                percent_encoding::utf8_percent_encode(value.as_ref(), FORM)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// An answer with a 2xx status and its body read.
@@ -682,6 +767,35 @@ mod tests {
         let error =
             HttpClient::new(HttpConfig::new("http://127.0.0.1:9/").header("revision", "2024-10-15\n")).unwrap_err();
         assert_eq!(error.to_string(), r#"invalid HTTP header "revision" in the client config: not a header value"#);
+    }
+
+    #[test]
+    fn form_bodies_are_percent_encoded_pairs_in_order() {
+        assert_eq!(
+            form_body(&[("Name", "Zoë & Co"), ("Empty", ""), ("a=b", "1+1")]),
+            "Name=Zo%C3%AB%20%26%20Co&Empty=&a%3Db=1%2B1"
+        );
+        let request = Request::post("Conversions").form(&[("OrderId", "A-1")]);
+        let (body, content_type) = request.body.clone().unwrap();
+        assert_eq!(
+            (body.as_slice(), content_type.to_str().unwrap()),
+            (b"OrderId=A-1".as_slice(), "application/x-www-form-urlencoded")
+        );
+    }
+
+    #[test]
+    fn a_query_key_replaces_one_a_link_carries_and_is_stripped_from_links() {
+        let mut url = Url::parse("https://x.test/api?page=2&api-key=old&b=1").unwrap();
+        with_query_key(&mut url, "api-key", "new");
+        assert_eq!(url.query(), Some("page=2&b=1&api-key=new"));
+        let config =
+            HttpConfig::new("https://x.test/").auth(Auth::query_param("api-key", secrecy::SecretString::from("k3y")));
+        let client = HttpClient::new(config).unwrap();
+        assert_eq!(client.without_auth_query("https://x.test/a?api-key=k3y&page=2"), "https://x.test/a?page=2");
+        assert_eq!(client.without_auth_query("https://x.test/a?api-key=k3y"), "https://x.test/a");
+        assert_eq!(client.without_auth_query("https://x.test/a?page=2"), "https://x.test/a?page=2");
+        let debug = format!("{client:?}");
+        assert!(debug.contains(r#"auth: "query parameter""#) && !debug.contains("k3y"), "{debug}");
     }
 
     #[test]

@@ -134,6 +134,17 @@ pub enum Auth {
         /// The key.
         key: SecretString,
     },
+    /// A key in a query parameter of every request, whatever its method
+    /// (Scaleo: `?api-key=<key>`, on POST and PUT too). The key is added
+    /// when each request is sent and nowhere else: it is not in the URL a
+    /// [`crate::Response`] keeps, in a next-page link a cursor keeps, in an
+    /// error or in a trace (which never show a query string anyway).
+    QueryParam {
+        /// The parameter name, e.g. `api-key` (not secret).
+        name: String,
+        /// The key.
+        key: SecretString,
+    },
 }
 
 impl Auth {
@@ -152,6 +163,19 @@ impl Auth {
         Auth::ApiKeyHeader { header: header.into(), prefix: prefix.into(), key }
     }
 
+    /// A key in the query parameter `name` of every request.
+    pub fn query_param(name: impl Into<String>, key: SecretString) -> Auth {
+        Auth::QueryParam { name: name.into(), key }
+    }
+
+    /// The query parameter this auth adds to every request, if any.
+    pub(crate) fn query(&self) -> Option<(String, SecretString)> {
+        match self {
+            Auth::QueryParam { name, key } => Some((name.clone(), key.clone())),
+            _ => None,
+        }
+    }
+
     /// The header this auth adds, marked sensitive so that neither reqwest
     /// nor hyper print it.
     pub(crate) fn header(
@@ -160,7 +184,7 @@ impl Auth {
         use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue};
         let invalid = |name: &str, reason| crate::HttpError::InvalidHeader { name: name.to_owned(), reason };
         let (name, value) = match self {
-            Auth::None => return Ok(None),
+            Auth::None | Auth::QueryParam { .. } => return Ok(None),
             Auth::Basic { username, password } => {
                 let pair = format!("{username}:{}", password.expose_secret());
                 (AUTHORIZATION, format!("Basic {}", base64(pair.as_bytes())))
@@ -240,6 +264,16 @@ mod tests {
         assert_eq!(name, reqwest::header::AUTHORIZATION);
         assert!(value.is_sensitive());
         assert_eq!(value.to_str().unwrap(), format!("Basic {}", base64(b"anystring:key-us21")));
+    }
+
+    #[test]
+    fn a_query_key_adds_no_header_and_debug_hides_it() {
+        let auth = Auth::query_param("api-key", SecretString::from("0123456789abcdef"));
+        assert!(auth.header().unwrap().is_none());
+        let (name, _) = auth.query().unwrap();
+        assert_eq!(name, "api-key");
+        let debug = format!("{auth:?}");
+        assert!(debug.contains("api-key") && !debug.contains("0123456789abcdef"), "{debug}");
     }
 
     #[test]

@@ -38,9 +38,11 @@ pub enum PageStyle {
         /// A JSON pointer to the total item count, if the body has one.
         total_pointer: Option<String>,
     },
-    /// The body holds the next page's full URL, followed verbatim; absent or
-    /// null on the last page. Klaviyo: `links.next`, carrying
-    /// `page[cursor]`, with `page[size]` on the first request.
+    /// The body holds the next page's URL, followed verbatim (a relative one
+    /// resolved against the page's URL); absent or null on the last page.
+    /// Klaviyo: `links.next`, carrying `page[cursor]`, with `page[size]` on
+    /// the first request; Partnerize's cursor mode:
+    /// `hypermedia.pagination.next_page`, a relative URI with its `cursor_id`.
     NextLink {
         /// A JSON pointer to the next page's URL.
         next_pointer: String,
@@ -159,6 +161,9 @@ pub struct Paginator {
     page_size: u32,
     position: Position,
     max_pages: u64,
+    /// A response header that gives the total item count
+    /// ([`Paginator::total_header`]).
+    total_header: Option<String>,
 }
 
 impl Paginator {
@@ -172,7 +177,20 @@ impl Paginator {
             page_size: page_size.max(1),
             position: Position::Start,
             max_pages: Paginator::DEFAULT_MAX_PAGES,
+            total_header: None,
         }
+    }
+
+    /// Reads the total item count from the response header `name` instead
+    /// of the body, for platforms that page in headers only (Scaleo and
+    /// other Yii2 APIs: `X-Pagination-Total-Count`). A header that is
+    /// absent or not a number gives no total, and a short page then ends
+    /// the read, as for a body without one. It replaces the style's
+    /// `total_pointer` for offset and page-number paging, and has no effect
+    /// on link paging.
+    pub fn total_header(mut self, name: impl Into<String>) -> Paginator {
+        self.total_header = Some(name.into());
+        self
     }
 
     /// The default [`Paginator::max_pages`]: ten million pages, far past any
@@ -331,7 +349,7 @@ impl Paginator {
                 });
             }
         };
-        let total = self.total(&body);
+        let total = self.total(&body, response.headers());
         let read = items.len() as u64;
         // A short page ends the collection only when the platform gives no
         // total: Mailchimp caps `count` at 1000 whatever was asked.
@@ -361,12 +379,15 @@ impl Paginator {
             }
             (_, PageStyle::NextLink { next_pointer, .. }) => {
                 match body.pointer(next_pointer).and_then(Value::as_str).filter(|url| !url.is_empty()) {
-                    Some(url) => self.link_position(url, response.path(), pages)?,
+                    Some(url) => {
+                        let url = client.without_auth_query(&absolute_link(response.url(), url));
+                        self.link_position(&url, response.path(), pages)?
+                    }
                     None => Position::Done,
                 }
             }
             (_, PageStyle::LinkHeader { .. }) => match next_link(&response) {
-                Some(url) => self.link_position(&url, response.path(), pages)?,
+                Some(url) => self.link_position(&client.without_auth_query(&url), response.path(), pages)?,
                 None => Position::Done,
             },
             (position, _) => position.clone(),
@@ -374,7 +395,15 @@ impl Paginator {
         Ok(Some(Page { items, total, cursor: self.cursor(), done: self.is_done() }))
     }
 
-    fn total(&self, body: &Value) -> Option<u64> {
+    fn total(&self, body: &Value, headers: &reqwest::header::HeaderMap) -> Option<u64> {
+        if let Some(name) = &self.total_header {
+            return match &self.style {
+                PageStyle::Offset { .. } | PageStyle::PageNumber { .. } => {
+                    headers.get(name.as_str())?.to_str().ok()?.trim().parse().ok()
+                }
+                PageStyle::NextLink { .. } | PageStyle::LinkHeader { .. } => None,
+            };
+        }
         match &self.style {
             PageStyle::Offset { total_pointer, .. } | PageStyle::PageNumber { total_pointer, .. } => {
                 total_pointer.as_deref().and_then(|pointer| body.pointer(pointer)).and_then(Value::as_u64)
@@ -410,6 +439,17 @@ fn next_or_done(last: bool, next: Position) -> Position {
 fn encode(position: &Position) -> String {
     // A Position is plain data; serde_json cannot fail on it.
     serde_json::to_string(position).unwrap_or_default()
+}
+
+/// A next-page link from a body, made absolute: a link that is a full URL
+/// is kept as written; a relative one (Partnerize's
+/// `hypermedia.pagination.next_page`, `/v3/...?offset=300`) is resolved
+/// against the URL of the page that gave it, as a `Link` header is.
+fn absolute_link(page_url: &reqwest::Url, link: &str) -> String {
+    if reqwest::Url::parse(link).is_ok() {
+        return link.to_owned();
+    }
+    page_url.join(link).map_or_else(|_| link.to_owned(), String::from)
 }
 
 /// The `rel="next"` target of the answer's `Link` headers, made absolute.
@@ -467,6 +507,22 @@ mod tests {
         check(r#"<https://x.test/a>; rel="last""#, None);
         check("garbage", None);
         check("<unclosed; rel=next", None);
+    }
+
+    #[test]
+    fn body_links_are_made_absolute_against_the_page_and_full_urls_kept() {
+        let page = reqwest::Url::parse("https://api.partnerize.test/v3/brand/campaigns?offset=0&limit=2").unwrap();
+        let check = |link: &str, expected: &str| assert_eq!(absolute_link(&page, link), expected, "{link}");
+        check(
+            "/v3/brand/campaigns?offset=2&limit=2",
+            "https://api.partnerize.test/v3/brand/campaigns?offset=2&limit=2",
+        );
+        check("campaigns?cursor_id=abc", "https://api.partnerize.test/v3/brand/campaigns?cursor_id=abc");
+        check(
+            "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA",
+            "https://a.klaviyo.com/api/profiles?page%5Bcursor%5D=bmV4dA",
+        );
+        check("https://elsewhere.test/x?[a]=1", "https://elsewhere.test/x?[a]=1");
     }
 
     #[test]

@@ -93,7 +93,9 @@ impl Retry {
 /// in the past and anything unreadable are no hint at all (the caller's
 /// backoff applies).
 pub(crate) fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    // `X-RateLimit-Retry-After` (seconds) is Partnerize's name for it, sent
+    // with its other `X-RateLimit-*` headers; the standard one wins.
+    let value = headers.get(RETRY_AFTER).or_else(|| headers.get("x-ratelimit-retry-after"))?.to_str().ok()?.trim();
     let delay = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
         Err(_) => httpdate::parse_http_date(value).ok()?.duration_since(now).ok()?,
@@ -124,6 +126,19 @@ mod tests {
         check("1.5", None);
         check("Sun, 06 Nov 1994 08:49:30 GMT", None);
         assert_eq!(retry_after(&HeaderMap::new(), SystemTime::now()), None);
+    }
+
+    #[test]
+    fn x_ratelimit_retry_after_is_read_when_retry_after_is_absent() {
+        let now = SystemTime::now();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-retry-after", HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(7)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&headers, now), Some(Duration::from_secs(3)), "the standard header wins");
+        let mut bad = HeaderMap::new();
+        bad.insert("x-ratelimit-retry-after", HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&bad, now), None);
     }
 
     #[test]

@@ -285,7 +285,12 @@ impl TakenItem {
 fn location(label: &str, page_cursor: Option<&str>, index: usize, item: &Value) -> String {
     // An item's own id names it wherever the pages fall; only an item
     // without one is named by its place.
-    match item.get("id").and_then(Value::as_str) {
+    let id = match item.get("id") {
+        Some(Value::String(id)) => Some(id.clone()),
+        Some(Value::Number(id)) => Some(id.to_string()),
+        _ => None,
+    };
+    match id {
         Some(id) => format!("{label}/{id}"),
         None => {
             let page = page_cursor.map_or_else(|| "first page".to_owned(), |cursor| format!("page at {cursor}"));
@@ -299,6 +304,14 @@ mod tests {
     use super::*;
     use cutover_schema::{Contact, Entity};
     use serde_json::json;
+
+    #[test]
+    fn a_reject_is_named_by_its_id_string_or_number_else_by_its_place() {
+        assert_eq!(location("offers", None, 3, &json!({"id": "o-7"})), "offers/o-7");
+        assert_eq!(location("offers", None, 3, &json!({"id": 7})), "offers/7");
+        assert_eq!(location("offers", Some("P2"), 3, &json!({"id": null})), "offers, page at P2, item 3");
+        assert_eq!(location("offers", None, 0, &json!({"name": "x"})), "offers, first page, item 0");
+    }
 
     fn taken() -> Taken {
         let item =

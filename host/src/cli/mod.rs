@@ -2,8 +2,10 @@
 //! the library, and prints results to stdout. Diagnostics go to stderr.
 
 pub mod migrate;
+pub mod partners;
 pub mod plugins;
 pub mod progress;
+pub mod redirects;
 pub mod rejects;
 pub mod state;
 pub mod status;

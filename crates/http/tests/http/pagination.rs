@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::routing::get;
-use cutover_http::{HttpClient, HttpError, Paginator, Request};
+use cutover_http::{HttpClient, HttpError, PageStyle, Paginator, Request};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -161,4 +161,93 @@ async fn a_page_without_its_items_is_an_error() {
     let mut pages = Paginator::offset(Request::get("lists?fields=lists.id"), "/members", 10);
     let error = pages.next_page(&client(&base_url)).await.unwrap_err();
     assert_eq!(error.to_string(), r#"GET /lists: the page has no item array at "/members""#);
+}
+
+/// A Yii2 API (Scaleo): `page` and `perPage`, the items inside an envelope,
+/// and the paging only in `X-Pagination-*` headers. A page past the last is
+/// answered with the last page again, as Yii2 clamps it, so only the header
+/// total can end the read.
+async fn yii2_affiliates(Query(params): Params) -> (HeaderMap, axum::Json<Value>) {
+    let per_page = number(&params, "perPage").unwrap_or(10).min(1000);
+    let all = ids("aff", 23);
+    let page_count = all.len().div_ceil(per_page);
+    let page = number(&params, "page").unwrap_or(1).clamp(1, page_count);
+    let items: Vec<Value> = all.iter().skip((page - 1) * per_page).take(per_page).map(|id| json!({"id": id})).collect();
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        ("x-pagination-current-page", page),
+        ("x-pagination-page-count", page_count),
+        ("x-pagination-per-page", per_page),
+        ("x-pagination-total-count", all.len()),
+    ] {
+        headers.insert(name, value.into());
+    }
+    let body = json!({"status": "success", "code": 200, "name": "OK", "message": "Affiliates List",
+                      "info": {"affiliates": items}});
+    (headers, axum::Json(body))
+}
+
+fn yii2_pages(page_size: u32) -> Paginator {
+    let style = PageStyle::PageNumber { page_param: "page".into(), count_param: "perPage".into(), total_pointer: None };
+    Paginator::new(Request::get("api/v2/network/affiliates"), style, "/info/affiliates", page_size)
+        .total_header("X-Pagination-Total-Count")
+}
+
+#[tokio::test]
+async fn a_total_in_a_header_ends_page_number_paging() {
+    let base_url = serve(Router::new().route("/api/v2/network/affiliates", get(yii2_affiliates))).await;
+    let client = client(&base_url);
+    for size in [5, 10, 23, 1000] {
+        check(&client, || yii2_pages(size), "id", &ids("aff", 23)).await;
+    }
+    let mut pages = yii2_pages(10);
+    let first = pages.next_page(&client).await.unwrap().unwrap();
+    assert_eq!((first.total, first.done), (Some(23), false));
+    // Full pages end the read once the header's total is reached: no
+    // request past the last page, which Yii2 would answer with the last
+    // page again.
+    let (_, cursors) = read_all(&client, yii2_pages(10), "id").await;
+    assert_eq!(cursors.len(), 3);
+    let (_, cursors) = read_all(&client, yii2_pages(23), "id").await;
+    assert_eq!(cursors.len(), 1);
+}
+
+#[tokio::test]
+async fn without_the_total_header_a_yii2_read_does_not_run_past_the_end() {
+    // Without the header total a full last page asks once more, gets the
+    // last page again, and the repeat check stops the read with an error
+    // rather than a duplicate: what the header total avoids.
+    let base_url = serve(Router::new().route("/api/v2/network/affiliates", get(yii2_affiliates))).await;
+    let client = client(&base_url);
+    let style = PageStyle::PageNumber { page_param: "page".into(), count_param: "perPage".into(), total_pointer: None };
+    let mut pages = Paginator::new(Request::get("api/v2/network/affiliates"), style, "/info/affiliates", 23);
+    assert_eq!(pages.next_page(&client).await.unwrap().unwrap().items.len(), 23);
+    let error = pages.next_page(&client).await.unwrap_err();
+    assert!(matches!(error, HttpError::EndlessPaging { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn relative_next_links_in_the_body_are_followed() {
+    // Partnerize's cursor mode: `hypermedia.pagination.next_page` is a
+    // relative URI carrying the next `cursor_id`.
+    async fn conversions(Query(params): Params) -> axum::Json<Value> {
+        let start =
+            params.get("cursor_id").filter(|cursor| !cursor.is_empty()).map_or(0, |cursor| cursor.parse().unwrap());
+        let limit = number(&params, "limit").unwrap();
+        let all = ids("c", 8);
+        let page: Vec<Value> = all.iter().skip(start).take(limit).map(|id| json!({"id": id})).collect();
+        let end = start + page.len();
+        let next = (end < all.len()).then(|| format!("/v1/conversion.json?cursor_id={end}&limit={limit}"));
+        axum::Json(json!({"conversions": page, "hypermedia": {"pagination": {"next_page": next}}}))
+    }
+    let base_url = serve(Router::new().route("/v1/conversion.json", get(conversions))).await;
+    let client = client(&format!("{base_url}v1/"));
+    let make = || {
+        let style = cutover_http::PageStyle::NextLink {
+            next_pointer: "/hypermedia/pagination/next_page".into(),
+            size_param: Some("limit".into()),
+        };
+        Paginator::new(Request::get("conversion.json").query("cursor_id", ""), style, "/conversions", 3)
+    };
+    check(&client, make, "id", &ids("c", 8)).await;
 }

@@ -13,6 +13,12 @@
 //! they would to the vendor. The kit knows no vendor, the vendors know no
 //! facade.
 //!
+//! impact.com's Brand API (`cutover-emulator-impact`) is served beside
+//! them through [`Emulator::start_impact`], which returns the kit's handle
+//! with an [`ImpactState`] (Account SID, tokens, store): it is started on
+//! its own entry point so that [`Platform`] and [`EmulatorState`] keep the
+//! variants they had.
+//!
 //! Start at [`Emulator::start`]; it binds `127.0.0.1:0`, serves from a tokio
 //! task and hands back a [`RunningEmulator`] with the base URL, the API key to
 //! use, a handle on the faults ([`FaultConfig`]) and a handle on the state
@@ -60,6 +66,7 @@ mod error;
 mod server;
 
 pub use config::{EmulatorConfig, Platform};
+pub use cutover_emulator_impact::{ImpactConfig, ImpactState};
 pub use cutover_emulator_kit::FaultConfig;
 pub use cutover_emulator_klaviyo::{KlaviyoRateLimit, KlaviyoState};
 pub use cutover_emulator_mailchimp::MailchimpState;
@@ -71,6 +78,11 @@ pub mod mailchimp {
     pub use cutover_emulator_mailchimp::{
         CampaignActivity, ListSummary, MailchimpState, MarketingPermission, Member, Status,
     };
+}
+
+/// The impact.com emulator's state, configuration and store.
+pub mod impact {
+    pub use cutover_emulator_impact::{API_ROOT, Campaign, ImpactConfig, ImpactState, Store};
 }
 
 /// The Klaviyo emulator's state and the types it hands out.

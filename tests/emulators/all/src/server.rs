@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-use crate::{EmulatorConfig, Error, FaultConfig, KlaviyoState, MailchimpState, Platform};
+use crate::{EmulatorConfig, Error, FaultConfig, ImpactConfig, ImpactState, KlaviyoState, MailchimpState, Platform};
 
 /// Starts emulators; see [`Emulator::start`].
 #[derive(Debug)]
@@ -45,6 +45,23 @@ impl Emulator {
             }
         };
         Ok(RunningEmulator { base_url: inner.base_url.clone(), api_key: inner.api_key.clone(), platform, inner })
+    }
+}
+
+impl Emulator {
+    /// Starts the impact.com Brand API emulator, seeded from `config`'s
+    /// seed and records (actions and clicks; partners are a quarter of
+    /// them), with its documented limits unless `limits` changes them. Its
+    /// handle is the kit's: `base_url`, `api_key` (the Auth Token) and the
+    /// state with the Account SID.
+    pub async fn start_impact(
+        config: EmulatorConfig,
+        limits: impl FnOnce(&mut ImpactConfig),
+    ) -> Result<cutover_emulator_kit::RunningEmulator<ImpactState>, Error> {
+        let mut impact = ImpactConfig::new(config.seed, config.records);
+        impact.settings = config.settings();
+        limits(&mut impact);
+        Ok(cutover_emulator_impact::start(impact).await?)
     }
 }
 

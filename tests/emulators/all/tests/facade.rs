@@ -48,3 +48,22 @@ fn platforms_are_named_on_the_command_line() {
     assert_eq!((Platform::Mailchimp.api_root(), Platform::Klaviyo.api_root()), ("/3.0/", "/api/"));
     assert!(matches!(Platform::from_str("hubspot"), Err(Error::UnknownPlatform { .. })));
 }
+
+#[tokio::test]
+async fn impact_starts_on_its_own_entry_point() {
+    let mut config = EmulatorConfig::new(3, 40);
+    config.api_key = Some("chosen-token".to_owned());
+    let impact = Emulator::start_impact(config, |impact| impact.requests_per_hour = 50).await.expect("impact starts");
+    assert_eq!(impact.api_key, "chosen-token");
+    let state = impact.state();
+    assert!(state.account_sid.starts_with("IR"));
+    assert_eq!(state.seeded()["totals"]["actions"], 40);
+    let response = reqwest::Client::new()
+        .get(format!("{}/CompanyInformation", state.api_root(&impact.base_url)))
+        .basic_auth(&state.account_sid, Some("chosen-token"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.headers()["x-ratelimit-limit"], "50");
+    impact.shutdown().await;
+}

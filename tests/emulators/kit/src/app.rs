@@ -314,26 +314,26 @@ async fn request_faults<V: Vendor>(State(shared): State<Arc<Shared>>, mut reques
     if is_control(request.uri()) {
         return next.run(request).await;
     }
+    let path = request.uri().path().to_owned();
     let Some(_slot) = shared.concurrency.try_acquire() else {
-        return V::too_many_requests(None);
+        return V::too_many_requests_at(&path, None);
     };
     if let Some(latency) = shared.faults.latency() {
         tokio::time::sleep(latency).await;
     }
     match shared.faults.hostile() {
-        Some(Hostile::RetryAfter(seconds)) => return V::too_many_requests(Some(seconds)),
+        Some(Hostile::RetryAfter(seconds)) => return V::too_many_requests_at(&path, Some(seconds)),
         Some(Hostile::HugeBody(bytes)) => return huge_body(bytes),
         None => {}
     }
     if shared.faults.paging_loop() {
         request.extensions_mut().insert(PagingLoop);
     }
-    let path = request.uri().path().to_owned();
     let page = V::page_index(request.uri());
     match shared.faults.inject(page.map(|index| (path.as_str(), index))) {
         None => next.run(request).await,
-        Some(Injected::TooManyRequests) => V::too_many_requests(None),
-        Some(Injected::ServerError { status }) => V::server_error(status),
+        Some(Injected::TooManyRequests) => V::too_many_requests_at(&path, None),
+        Some(Injected::ServerError { status }) => V::server_error_at(&path, status),
     }
 }
 

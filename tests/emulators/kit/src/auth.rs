@@ -93,6 +93,18 @@ pub async fn require_key<E: ErrorBody>(State(key): State<ApiKey>, request: Reque
     }
 }
 
+/// The user name and password of an HTTP Basic `Authorization` header,
+/// for a vendor that checks both (Partnerize: the user application key as
+/// the user name, the user API key as the password); `None` when the
+/// request sends no Basic credentials that decode.
+pub fn basic_user_and_password(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ")?;
+    let decoded = String::from_utf8(decode_base64(encoded.trim())?).ok()?;
+    let (user, password) = decoded.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
 /// The `Authorization` value for HTTP Basic with `user` and `key`, for a
 /// vendor that calls its own routes (Mailchimp's batch operations).
 pub fn basic_credentials(user: &str, key: &str) -> String {
@@ -113,6 +125,52 @@ pub fn basic_credentials(user: &str, key: &str) -> String {
         }
     }
     encoded
+}
+
+/// A key presented in a query parameter of every request (Scaleo's
+/// `?api-key=<key>`, on POST and PUT too), not in a header.
+#[derive(Debug, Clone)]
+pub struct QueryKey {
+    parameter: Arc<str>,
+    key: Arc<str>,
+}
+
+impl QueryKey {
+    /// `key`, accepted in the query parameter `parameter`.
+    pub fn new(parameter: impl Into<Arc<str>>, key: impl Into<Arc<str>>) -> Self {
+        QueryKey { parameter: parameter.into(), key: key.into() }
+    }
+
+    /// The parameter's name.
+    pub fn parameter(&self) -> &str {
+        &self.parameter
+    }
+
+    /// The key the request's query presents in the parameter (decoded, the
+    /// first one when it is given twice), if it presents one.
+    pub fn presented(&self, uri: &axum::http::Uri) -> Option<String> {
+        crate::query::Params::from_uri(uri).get(&self.parameter).map(str::to_owned)
+    }
+
+    /// Whether the request presents this key.
+    pub fn check(&self, uri: &axum::http::Uri) -> Result<(), AuthFailure> {
+        match self.presented(uri) {
+            None => Err(AuthFailure::Missing),
+            Some(key) if key.is_empty() => Err(AuthFailure::Missing),
+            Some(key) if *key == *self.key => Ok(()),
+            Some(_) => Err(AuthFailure::Invalid),
+        }
+    }
+}
+
+/// Middleware: runs the request when its query presents the key, else
+/// answers the vendor's [`ErrorBody::unauthorized`]. Use with
+/// `axum::middleware::from_fn_with_state(query_key, require_query_key::<Vendor>)`.
+pub async fn require_query_key<E: ErrorBody>(State(key): State<QueryKey>, request: Request, next: Next) -> Response {
+    match key.check(request.uri()) {
+        Ok(()) => next.run(request).await,
+        Err(failure) => E::unauthorized(failure),
+    }
 }
 
 /// Standard base64, padding optional; `None` for any other character.
@@ -156,6 +214,31 @@ mod tests {
         check("YTpi", "a:b");
         check("YTpiYw==", "a:bc");
         assert_eq!(decode_base64("a$b"), None);
+    }
+
+    #[test]
+    fn basic_user_and_password_are_both_read() {
+        let read = |value: &str| basic_user_and_password(&headers(value));
+        assert_eq!(read(&basic_credentials("app-key", "api:key")), Some(("app-key".into(), "api:key".into())));
+        assert_eq!(read(&basic_credentials("", "k")), Some((String::new(), "k".into())));
+        assert_eq!(read("Bearer k"), None);
+        assert_eq!(read("Basic !!!"), None);
+        assert_eq!(read("Basic YWJj"), None, "no colon");
+        assert_eq!(basic_user_and_password(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_query_key_is_read_from_the_query_only() {
+        let key = QueryKey::new("api-key", "0123abcd");
+        let uri = |text: &str| text.parse::<axum::http::Uri>().expect("a URI");
+        assert_eq!(key.check(&uri("/api/v2/network/affiliates?page=2&api-key=0123abcd")), Ok(()));
+        assert_eq!(key.check(&uri("/x?api-key=0123abcd&api-key=other")), Ok(()), "the first one counts");
+        assert_eq!(key.check(&uri("/x?api-key=nope")), Err(AuthFailure::Invalid));
+        assert_eq!(key.check(&uri("/x?api-key=")), Err(AuthFailure::Missing));
+        assert_eq!(key.check(&uri("/x?api_key=0123abcd")), Err(AuthFailure::Missing), "the name is exact");
+        assert_eq!(key.check(&uri("/x")), Err(AuthFailure::Missing));
+        assert_eq!(key.presented(&uri("/x?api-key=a%2Bb")), Some("a+b".to_owned()));
+        assert_eq!(key.parameter(), "api-key");
     }
 
     #[test]

@@ -39,6 +39,24 @@ pub trait ErrorBody: Send + Sync + 'static {
 
     /// An injected server error: `status` is 500 or 503.
     fn server_error(status: u16) -> Response;
+
+    /// [`ErrorBody::too_many_requests`] for a request to `path`, for a
+    /// vendor whose error shape depends on where the request went
+    /// (Partnerize's v1, v2 and v3 each have their own 429 body). The kit
+    /// calls this one for the answers it gives before the vendor's routes
+    /// (injected 429s, the concurrency cap, the absurd `Retry-After`); the
+    /// default is the path-blind answer.
+    fn too_many_requests_at(path: &str, retry_after: Option<u64>) -> Response {
+        let _ = path;
+        Self::too_many_requests(retry_after)
+    }
+
+    /// [`ErrorBody::server_error`] for a request to `path`; see
+    /// [`ErrorBody::too_many_requests_at`].
+    fn server_error_at(path: &str, status: u16) -> Response {
+        let _ = path;
+        Self::server_error(status)
+    }
 }
 
 /// UUID-shaped ids (`xxxxxxxx-xxxx-4xxx-axxx-xxxxxxxxxxxx`) from a counter

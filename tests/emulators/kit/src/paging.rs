@@ -57,28 +57,40 @@ pub enum OffsetError {
 impl OffsetCount {
     /// The request's `(offset, count)`.
     pub fn parse(&self, params: &Params) -> Result<(usize, usize), OffsetError> {
+        self.parse_with(params, "count")
+    }
+
+    /// The request's `(offset, count)` with the page size under another
+    /// name: `limit` (Partnerize's `offset` + `limit`), `per_page`, …
+    pub fn parse_with(&self, params: &Params, count_parameter: &'static str) -> Result<(usize, usize), OffsetError> {
         let number = |parameter: &'static str, default: usize| -> Result<usize, OffsetError> {
             params
                 .get(parameter)
                 .map_or(Ok(default), |value| value.parse().map_err(|_| OffsetError::NotANumber { parameter }))
         };
         let offset = number("offset", 0)?;
-        let count = number("count", self.default_count)?;
+        let count = number(count_parameter, self.default_count)?;
         if count > self.max_count {
             return Err(OffsetError::TooLarge { count, max: self.max_count });
         }
         Ok((offset, count))
     }
 
+    /// [`OffsetCount::page_index`] with the page size under another name;
+    /// see [`OffsetCount::parse_with`].
+    pub fn page_index_with(&self, uri: &Uri, count_parameter: &'static str) -> Option<u64> {
+        let params = Params::from_uri(uri);
+        if params.get("offset").is_none() && params.get(count_parameter).is_none() {
+            return None;
+        }
+        let (offset, count) = self.parse_with(&params, count_parameter).ok()?;
+        Some((offset / count.max(1)) as u64)
+    }
+
     /// The page a request asks for (`offset / count`), when it names an
     /// offset or a count that are valid.
     pub fn page_index(&self, uri: &Uri) -> Option<u64> {
-        let params = Params::from_uri(uri);
-        if params.get("offset").is_none() && params.get("count").is_none() {
-            return None;
-        }
-        let (offset, count) = self.parse(&params).ok()?;
-        Some((offset / count.max(1)) as u64)
+        self.page_index_with(uri, "count")
     }
 
     /// The items of one page and the total, in one pass.
@@ -319,6 +331,87 @@ async fn rewrite_json<V: Vendor>(response: Response, change: impl FnOnce(&mut Va
     Response::from_parts(parts, Body::from(document.to_string()))
 }
 
+/// Page-number paging with its metadata in headers only, as Yii2 REST APIs
+/// answer (Scaleo): `X-Pagination-Current-Page`, `X-Pagination-Page-Count`,
+/// `X-Pagination-Per-Page` and `X-Pagination-Total-Count`, and a body
+/// without any of it. Yii2 also clamps the page asked for into the pages
+/// there are (`validatePage`): a page past the last answers the last page
+/// again, so a client that reads until an empty page never stops; only the
+/// total (or the page count) ends a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XPagination {
+    /// The page answered, 1-based, after clamping.
+    pub current_page: usize,
+    /// Pages there are (0 for an empty collection, as Yii2 counts).
+    pub page_count: usize,
+    /// Items per page.
+    pub per_page: usize,
+    /// Items there are.
+    pub total_count: usize,
+}
+
+impl XPagination {
+    /// The page answered for a request of page `page` (1-based) of
+    /// `per_page` items over `total_count` items: `page` clamped into
+    /// `1..=page_count` (page 1 when there is none).
+    pub fn clamped(page: usize, per_page: usize, total_count: usize) -> XPagination {
+        let per_page = per_page.max(1);
+        let page_count = total_count.div_ceil(per_page);
+        XPagination { current_page: page.clamp(1, page_count.max(1)), page_count, per_page, total_count }
+    }
+
+    /// Items before the page answered.
+    pub fn offset(&self) -> usize {
+        (self.current_page - 1).saturating_mul(self.per_page)
+    }
+
+    /// The page's items out of all of them, in order.
+    pub fn page<T>(&self, items: impl IntoIterator<Item = T>) -> Vec<T> {
+        items.into_iter().skip(self.offset()).take(self.per_page).collect()
+    }
+
+    /// Sets the four headers on `response`.
+    pub fn apply(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("x-pagination-current-page", self.current_page),
+            ("x-pagination-page-count", self.page_count),
+            ("x-pagination-per-page", self.per_page),
+            ("x-pagination-total-count", self.total_count),
+        ] {
+            headers.insert(name, axum::http::HeaderValue::from(value));
+        }
+    }
+}
+
+/// Middleware for [`FaultConfig::paging_loop`] on [`XPagination`] paging,
+/// which cannot go round, so it never ends instead: every page a request
+/// asks for (its `page` parameter, any method: Yii2 reports are `POST`s
+/// paged in the query) is the first page, and the headers claim
+/// [`FaultConfig::ENDLESS_TOTAL_ITEMS`] items. Use with
+/// `axum::middleware::from_fn(endless_header_pages)`.
+pub async fn endless_header_pages(mut request: Request, next: Next) -> Response {
+    if request.extensions().get::<PagingLoop>().is_none() {
+        return next.run(request).await;
+    }
+    let first_page = Params::from_uri(request.uri()).with("page", Some("1"));
+    if let Ok(uri) = format!("{}?{first_page}", request.uri().path()).parse::<Uri>() {
+        *request.uri_mut() = uri;
+    }
+    let mut response = next.run(request).await;
+    let per_page = response
+        .headers()
+        .get("x-pagination-per-page")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if let Some(per_page) = per_page {
+        let total = usize::try_from(FaultConfig::ENDLESS_TOTAL_ITEMS).unwrap_or(usize::MAX);
+        XPagination { current_page: 1, page_count: total.div_ceil(per_page.max(1)), per_page, total_count: total }
+            .apply(&mut response);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +420,46 @@ mod tests {
 
     fn uri(text: &str) -> Uri {
         text.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_page_size_may_go_by_another_name() {
+        const PARTNERIZE: OffsetCount = OffsetCount { default_count: 100, max_count: 300 };
+        assert_eq!(PARTNERIZE.parse_with(&Params::parse("offset=600&limit=300"), "limit"), Ok((600, 300)));
+        assert_eq!(PARTNERIZE.parse_with(&Params::parse("count=5"), "limit"), Ok((0, 100)), "count is not its name");
+        assert_eq!(
+            PARTNERIZE.parse_with(&Params::parse("limit=301"), "limit"),
+            Err(OffsetError::TooLarge { count: 301, max: 300 })
+        );
+        assert_eq!(
+            PARTNERIZE.parse_with(&Params::parse("limit=x"), "limit"),
+            Err(OffsetError::NotANumber { parameter: "limit" })
+        );
+        assert_eq!(PARTNERIZE.page_index_with(&uri("/v3/brand/campaigns?offset=600&limit=300"), "limit"), Some(2));
+        assert_eq!(PARTNERIZE.page_index_with(&uri("/v3/brand/campaigns"), "limit"), None);
+    }
+
+    #[test]
+    fn x_pagination_clamps_the_page_as_yii2_does() {
+        let page = XPagination::clamped(3, 10, 23);
+        assert_eq!(page, XPagination { current_page: 3, page_count: 3, per_page: 10, total_count: 23 });
+        assert_eq!(page.page(1..=23), vec![21, 22, 23]);
+        let past = XPagination::clamped(9, 10, 23);
+        assert_eq!((past.current_page, past.page(1..=23)), (3, vec![21, 22, 23]), "past the end: the last page");
+        let empty = XPagination::clamped(2, 10, 0);
+        assert_eq!((empty.current_page, empty.page_count, empty.page(0..0)), (1, 0, vec![]));
+        assert_eq!(XPagination::clamped(0, 10, 23).current_page, 1);
+        let mut response = Response::new(Body::empty());
+        page.apply(&mut response);
+        let header = |name: &str| response.headers()[name].to_str().map(str::to_owned).unwrap_or_default();
+        assert_eq!(
+            [
+                header("x-pagination-current-page"),
+                header("x-pagination-page-count"),
+                header("x-pagination-total-count")
+            ],
+            ["3", "3", "23"]
+        );
     }
 
     #[test]

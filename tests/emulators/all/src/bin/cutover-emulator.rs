@@ -7,24 +7,38 @@ use std::process::ExitCode;
 use clap::Parser;
 use cutover_emulators::{Emulator, EmulatorConfig, FaultConfig, KlaviyoRateLimit, Platform};
 
+/// The platforms the binary serves: the facade's [`Platform`]s, and
+/// impact.com, which the facade starts on its own entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Served {
+    /// Mailchimp Marketing API 3.0 under `/3.0/`.
+    Mailchimp,
+    /// Klaviyo's dated-revision API under `/api/`.
+    Klaviyo,
+    /// impact.com's Brand API under `/Advertisers/{AccountSID}/`.
+    Impact,
+}
+
 /// Serve a seeded emulator of a vendor API on 127.0.0.1.
 #[derive(Debug, Parser)]
 #[command(name = "cutover-emulator", version)]
 struct Arguments {
     /// Platform to emulate.
     #[arg(value_enum)]
-    platform: Platform,
+    platform: Served,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Seed for the data and the random faults.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Members (Mailchimp) or profiles (Klaviyo) to seed.
+    /// Members (Mailchimp), profiles (Klaviyo) or actions and clicks
+    /// (impact.com) to seed.
     #[arg(long, default_value_t = 1000)]
     records: usize,
     /// Rate limit R: Mailchimp allows R simultaneous connections; Klaviyo
-    /// allows R requests per second and 60·R per minute on every endpoint.
+    /// allows R requests per second and 60·R per minute on every endpoint;
+    /// impact.com allows R requests per hour.
     /// Default: the documented limits.
     #[arg(long)]
     rate_limit: Option<u32>,
@@ -49,6 +63,13 @@ struct Arguments {
     /// Fraction of seeded addresses that are invalid.
     #[arg(long, default_value_t = 0.01)]
     invalid_emails: f64,
+    /// impact.com only: serve at most N items a page whatever `PageSize`
+    /// asks, so a small data set spans pages.
+    #[arg(long)]
+    page_size_cap: Option<usize>,
+    /// impact.com only: programs (campaigns) to seed, 1 to 3.
+    #[arg(long, default_value_t = 3)]
+    programs: usize,
 }
 
 fn config(arguments: &Arguments) -> EmulatorConfig {
@@ -75,19 +96,64 @@ fn config(arguments: &Arguments) -> EmulatorConfig {
 #[tokio::main]
 async fn main() -> ExitCode {
     let arguments = Arguments::parse();
-    let emulator = match Emulator::start(arguments.platform, config(&arguments)).await {
+    let platform = match arguments.platform {
+        Served::Mailchimp => Platform::Mailchimp,
+        Served::Klaviyo => Platform::Klaviyo,
+        Served::Impact => return serve_impact(&arguments).await,
+    };
+    let emulator = match Emulator::start(platform, config(&arguments)).await {
         Ok(emulator) => emulator,
         Err(error) => {
             eprintln!("error: {error}");
             return ExitCode::FAILURE;
         }
     };
-    let api_root = format!("{}{}", emulator.base_url, arguments.platform.api_root());
+    let api_root = format!("{}{}", emulator.base_url, platform.api_root());
     #[expect(clippy::print_stdout, reason = "the binary's result is where to connect")]
     {
         println!("base_url={}", emulator.base_url);
         println!("api_root={api_root}");
         println!("api_key={}", emulator.api_key);
+        println!("faults={}/__emulator/faults", emulator.base_url);
+    }
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        eprintln!("error: cannot wait for Ctrl-C: {error}");
+    }
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// impact.com: `api_root` is the account's root
+/// (`/Advertisers/{AccountSID}`), `api_key` the Auth Token, and two more
+/// lines before `faults` give the Account SID (the Basic user name) and a
+/// read-only token.
+async fn serve_impact(arguments: &Arguments) -> ExitCode {
+    let rate = arguments.rate_limit;
+    let cap = arguments.page_size_cap;
+    let programs = arguments.programs;
+    let emulator = match Emulator::start_impact(config(arguments), |impact| {
+        if let Some(rate) = rate {
+            impact.requests_per_hour = rate;
+        }
+        impact.page_size_cap = cap;
+        impact.programs = programs;
+    })
+    .await
+    {
+        Ok(emulator) => emulator,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = emulator.state();
+    #[expect(clippy::print_stdout, reason = "the binary's result is where to connect")]
+    {
+        println!("base_url={}", emulator.base_url);
+        println!("api_root={}", state.api_root(&emulator.base_url));
+        println!("api_key={}", emulator.api_key);
+        println!("account_sid={}", state.account_sid);
+        println!("read_only_token={}", state.read_only_token);
         println!("faults={}/__emulator/faults", emulator.base_url);
     }
     if let Err(error) = tokio::signal::ctrl_c().await {

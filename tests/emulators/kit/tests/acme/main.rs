@@ -7,3 +7,4 @@
 mod acme;
 mod faults;
 mod mechanisms;
+mod path_aware;
