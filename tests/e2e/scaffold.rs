@@ -66,7 +66,8 @@ fn a_new_http_plugin_and_its_emulator_build_pass_conformance_and_load_untouched(
     // its emulator on the kit: no hand-made dispatch, cursor or server.
     let source = |path: &str| std::fs::read_to_string(crate_dir.join(path)).expect(path);
     assert!(source("src/streams/contacts.rs").contains("impl Stream<AcmeCrmPlugin> for Contacts"));
-    assert!(source("src/streams/contacts.rs").contains("PagedReader"));
+    assert!(source("src/lib.rs").contains("pages: PagedReader"));
+    assert!(source("src/streams/contacts.rs").contains("write_each(records"));
     assert!(!source("src/lib.rs").contains("impl Source for"));
     assert!(source("emulator/src/lib.rs").contains("EmulatorApp::<AcmeCrmApi>::bind"));
     assert!(Path::new(&crate_dir.join("emulator/Cargo.toml")).is_file());

@@ -75,7 +75,7 @@ pub use cutover_contract::wire::{ReadBatch, RejectReason, SourceReject, WriteOut
 pub use cutover_contract::{ErrorCode, PluginError};
 pub use cutover_schema as schema;
 pub use describe::Description;
-pub use streams::{ChildStream, Stream, Streams};
+pub use streams::{ChildStream, Stream, Streams, write_each};
 
 use cutover_schema::Record;
 
@@ -84,7 +84,7 @@ pub mod prelude {
     pub use crate::{
         Batch, CheckItem, CheckReport, ChildStream, Context, Description, Destination, Direction, ErrorCode, Inventory,
         Plugin, PluginError, PluginKind, ReadBatch, RejectReason, Source, SourceReject, Stream, StreamCount, Streams,
-        WriteOutcome, WriteResult,
+        WriteOutcome, WriteResult, write_each,
     };
     pub use cutover_schema::{CompactString, Contact, CustomValue, Entity, EntityKind, Record};
 }

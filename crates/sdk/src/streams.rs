@@ -16,7 +16,7 @@
 
 use crate::{Direction, ErrorCode, PluginError, StreamInfo};
 use cutover_contract::stream::Batch;
-use cutover_contract::wire::{ReadBatch, WriteOutcome};
+use cutover_contract::wire::{ReadBatch, RejectReason, WriteOutcome, WriteResult};
 use cutover_schema::{EntityKind, Record};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -135,6 +135,28 @@ pub trait ChildStream<P>: 'static {
         let _ = gone;
         index.min(parents.len())
     }
+}
+
+/// Writes `records` one at a time with `write_one`, for a platform without
+/// a bulk write: one outcome per record, in order, its result or `Rejected`
+/// with the reason `write_one` gave. An error from `write_one` ends the
+/// batch, naming the record it failed on.
+///
+/// ```ignore
+/// async fn write(plugin: &mut Acme, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
+///     cutover_sdk::write_each(records, async |record| plugin.client.upsert(record).await).await
+/// }
+/// ```
+pub async fn write_each<R: Into<RejectReason>>(
+    records: Vec<Record>,
+    mut write_one: impl AsyncFnMut(&Record) -> Result<Result<WriteResult, R>, PluginError>,
+) -> Result<Vec<WriteOutcome>, PluginError> {
+    let mut outcomes = Vec::with_capacity(records.len());
+    for record in records {
+        let result = write_one(&record).await.map_err(|error| error.for_record(record.source_id.as_str()))?;
+        outcomes.push(WriteOutcome::of(record.source_id, result));
+    }
+    Ok(outcomes)
 }
 
 fn not_offered(stream: &str, direction: Direction) -> PluginError {
@@ -558,6 +580,32 @@ mod tests {
 
     fn registry() -> Streams<Platform> {
         Streams::new().stream::<Numbers>().children::<Members>()
+    }
+
+    #[test]
+    fn each_record_is_written_in_order_and_a_failure_names_its_record() {
+        let records = vec![member("l", 1), member("l", 2), member("l", 3)];
+        let mut written = Vec::new();
+        let outcomes = crate::context::block_on(write_each(records.clone(), async |record: &Record| {
+            written.push(record.source_id.to_string());
+            match record.source_id.as_str() {
+                "l:2" => Ok(Err(RejectReason::new("refused", "the platform said no"))),
+                id => Ok(Ok(WriteResult::created(format!("t-{id}")))),
+            }
+        }))
+        .expect("runtime")
+        .expect("written");
+        assert_eq!(written, ["l:1", "l:2", "l:3"]);
+        let results: Vec<&str> = outcomes.iter().map(|outcome| outcome.result.as_str()).collect();
+        assert_eq!(results, ["created", "rejected", "created"]);
+        let error =
+            crate::context::block_on(write_each(records, async |record: &Record| match record.source_id.as_str() {
+                "l:2" => Err(PluginError::new(ErrorCode::Network, "connection reset")),
+                _ => Ok(Ok::<_, RejectReason>(WriteResult::unchanged("t"))),
+            }))
+            .expect("runtime")
+            .expect_err("the batch fails");
+        assert_eq!(error.record_id.as_deref(), Some("l:2"));
     }
 
     #[test]

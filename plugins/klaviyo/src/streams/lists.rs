@@ -41,12 +41,7 @@ impl Stream<Klaviyo> for Lists {
             Some(lists) => lists,
             unloaded => unloaded.insert(all_lists(api).await?),
         };
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let result = write_list(api, lists, &record).await?;
-            outcomes.push(WriteOutcome::of(record.source_id, result));
-        }
-        Ok(outcomes)
+        write_each(records, async |record| write_list(api, lists, record).await).await
     }
 
     async fn count(plugin: &mut Klaviyo) -> Result<Option<u64>, PluginError> {

@@ -37,12 +37,7 @@ impl Stream<Mailchimp> for Lists {
     }
 
     async fn write(plugin: &mut Mailchimp, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let result = plugin.write_list(&record).await?;
-            outcomes.push(WriteOutcome::of(record.source_id, result));
-        }
-        Ok(outcomes)
+        write_each(records, async |record| plugin.write_list(record).await).await
     }
 
     async fn count(plugin: &mut Mailchimp) -> Result<Option<u64>, PluginError> {

@@ -70,14 +70,7 @@ impl Stream<Mailman> for Lists {
 
     async fn write(plugin: &mut Mailman, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
         let Mailman { client, domain, known, .. } = plugin;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let result = write_list(client, domain.as_deref(), known, &record)
-                .await
-                .map_err(|error| error.for_record(record.source_id.as_str()))?;
-            outcomes.push(WriteOutcome::of(record.source_id, result));
-        }
-        Ok(outcomes)
+        write_each(records, async |record| write_list(client, domain.as_deref(), known, record).await).await
     }
 
     async fn count(plugin: &mut Mailman) -> Result<Option<u64>, PluginError> {

@@ -36,13 +36,7 @@ impl Stream<ScaleoPlugin> for Programs {
     }
 
     async fn write(plugin: &mut ScaleoPlugin, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let result =
-                write_one(plugin, &record).await.map_err(|error| error.for_record(record.source_id.as_str()))?;
-            outcomes.push(WriteOutcome::of(record.source_id, result));
-        }
-        Ok(outcomes)
+        write_each(records, async |record| write_one(plugin, record).await).await
     }
 
     async fn count(plugin: &mut ScaleoPlugin) -> Result<Option<u64>, PluginError> {
