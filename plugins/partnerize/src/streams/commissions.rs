@@ -26,7 +26,7 @@ use cutover_sdk::schema::{CommissionStatus, Money};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-use super::{Lookups, ReportCursor, outcome, rejected};
+use super::{Lookups, ReportCursor, outcome};
 
 /// The stream.
 pub(crate) struct Commissions;
@@ -204,10 +204,11 @@ async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Ve
         .zip(results)
         .map(|(record, result)| match result {
             Some(Ok((target, changed))) => outcome(&record.source_id, false, changed, target),
-            Some(Err(reason)) => rejected(&record.source_id, reason),
-            None => {
-                rejected(&record.source_id, RejectReason::new("refused_by_platform", "the commission was not written"))
-            }
+            Some(Err(reason)) => WriteOutcome::rejected(record.source_id.clone(), reason),
+            None => WriteOutcome::rejected(
+                record.source_id.clone(),
+                RejectReason::new("refused_by_platform", "the commission was not written"),
+            ),
         })
         .collect())
 }

@@ -34,7 +34,7 @@ use serde_json::{Value, json};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
-use super::{Lookups, ReportCursor, campaign_of, outcome, rejected};
+use super::{Lookups, ReportCursor, campaign_of, outcome};
 
 /// The stream.
 pub(crate) struct Conversions;
@@ -336,7 +336,7 @@ async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Ve
         .enumerate()
         .map(|(index, record)| match (&plans[index], &known[index], &failures[index]) {
             (Err(reason), _, _) | (_, Some(Err(reason)), _) | (_, _, Some(reason)) => {
-                rejected(&record.source_id, reason.clone())
+                WriteOutcome::rejected(record.source_id.clone(), reason.clone())
             }
             (Ok(planned), Some(Ok(state)), None) => {
                 let (conversion, created) = match state {
@@ -345,9 +345,10 @@ async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Ve
                 };
                 outcome(&record.source_id, created, changed[index], composite(&planned.campaign, conversion))
             }
-            (Ok(_), None, None) => {
-                rejected(&record.source_id, RejectReason::new("refused_by_platform", "the conversion was not written"))
-            }
+            (Ok(_), None, None) => WriteOutcome::rejected(
+                record.source_id.clone(),
+                RejectReason::new("refused_by_platform", "the conversion was not written"),
+            ),
         })
         .collect())
 }

@@ -18,7 +18,7 @@ use cutover_sdk::schema::CouponCode;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use super::{Lookups, campaign_of, outcome, rejected};
+use super::{Lookups, campaign_of, written};
 
 /// The stream.
 pub(crate) struct CouponCodes;
@@ -49,25 +49,18 @@ impl ChildStream<PartnerizePlugin> for CouponCodes {
     async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
         let mut lookups = Lookups::default();
         let mut codes_of: HashMap<String, Vec<Value>> = HashMap::new();
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
+        write_each(records, async |record| {
             let Entity::CouponCode(coupon) = &record.entity else {
                 let kind = record.entity.kind().as_str();
-                outcomes.push(rejected(
-                    &record.source_id,
-                    RejectReason::new("wrong_entity", format!("a {kind} cannot be written as a coupon code")),
-                ));
-                continue;
+                return Ok(Err(RejectReason::new(
+                    "wrong_entity",
+                    format!("a {kind} cannot be written as a coupon code"),
+                )));
             };
-            let answer = write_one(plugin, &mut lookups, &mut codes_of, &record, coupon)
-                .await
-                .map_err(|error| error.for_record(record.source_id.as_str()))?;
-            outcomes.push(match answer {
-                Ok((id, created, changed)) => outcome(&record.source_id, created, changed, id),
-                Err(reason) => rejected(&record.source_id, reason),
-            });
-        }
-        Ok(outcomes)
+            let answer = write_one(plugin, &mut lookups, &mut codes_of, record, coupon).await?;
+            Ok(answer.map(|(id, created, changed)| written(created, changed, id)))
+        })
+        .await
     }
 }
 

@@ -148,17 +148,17 @@ pub(crate) fn campaign_of(plugin: &PartnerizePlugin, program: Option<&Reference>
         })
 }
 
-/// An outcome for a record, from what the write did.
-pub(crate) fn outcome(source_id: &CompactString, created: bool, changed: bool, target: String) -> WriteOutcome {
-    let result = match (created, changed) {
+/// What a write did to the record `target`: made it, changed it, or found
+/// it as written.
+pub(crate) fn written(created: bool, changed: bool, target: String) -> WriteResult {
+    match (created, changed) {
         (true, _) => WriteResult::created(target),
         (false, true) => WriteResult::updated(target),
         (false, false) => WriteResult::unchanged(target),
-    };
-    WriteOutcome::of(source_id.clone(), Ok::<_, RejectReason>(result))
+    }
 }
 
-/// A rejected outcome.
-pub(crate) fn rejected(source_id: &CompactString, reason: RejectReason) -> WriteOutcome {
-    WriteOutcome::rejected(source_id.clone(), reason)
+/// An outcome for a record, from what the write did.
+pub(crate) fn outcome(source_id: &CompactString, created: bool, changed: bool, target: String) -> WriteOutcome {
+    WriteOutcome::of(source_id.clone(), Ok::<_, RejectReason>(written(created, changed, target)))
 }

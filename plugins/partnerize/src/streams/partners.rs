@@ -26,7 +26,7 @@ use cutover_sdk::prelude::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-use super::{outcome, rejected};
+use super::written;
 
 /// The stream.
 pub(crate) struct Partners;
@@ -88,24 +88,15 @@ impl Stream<PartnerizePlugin> for Partners {
 
     async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
         let mut groups: Option<Vec<Value>> = None;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let write = match mapping::partner_write(&record) {
+        write_each(records, async |record| {
+            let write = match mapping::partner_write(record) {
                 Ok(write) => write,
-                Err(reason) => {
-                    outcomes.push(rejected(&record.source_id, reason));
-                    continue;
-                }
+                Err(reason) => return Ok(Err(reason)),
             };
-            let answer = write_one(plugin, &write, &mut groups)
-                .await
-                .map_err(|error| error.for_record(record.source_id.as_str()))?;
-            outcomes.push(match answer {
-                Ok((target, created, changed)) => outcome(&record.source_id, created, changed, target),
-                Err(reason) => rejected(&record.source_id, reason),
-            });
-        }
-        Ok(outcomes)
+            let answer = write_one(plugin, &write, &mut groups).await?;
+            Ok(answer.map(|(target, created, changed)| written(created, changed, target)))
+        })
+        .await
     }
 
     async fn count(plugin: &mut PartnerizePlugin) -> Result<Option<u64>, PluginError> {

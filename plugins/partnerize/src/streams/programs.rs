@@ -15,7 +15,7 @@ use cutover_http::{PageCursor, PagedReader};
 use cutover_sdk::prelude::*;
 use serde_json::{Value, json};
 
-use super::{outcome, rejected};
+use super::written;
 
 /// The stream.
 pub(crate) struct Programs;
@@ -41,14 +41,10 @@ impl Stream<PartnerizePlugin> for Programs {
     async fn write(plugin: &mut PartnerizePlugin, records: Vec<Record>) -> Result<Vec<WriteOutcome>, PluginError> {
         let api = &plugin.api;
         let mut campaigns = api.all_campaigns().await?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            let wanted = match mapping::campaign_patch(&record) {
+        write_each(records, async |record| {
+            let wanted = match mapping::campaign_patch(record) {
                 Ok(wanted) => wanted,
-                Err(reason) => {
-                    outcomes.push(rejected(&record.source_id, reason));
-                    continue;
-                }
+                Err(reason) => return Ok(Err(reason)),
             };
             let title = wanted.title.clone().unwrap_or_default();
             let existing = campaigns.iter().position(|campaign| {
@@ -77,15 +73,12 @@ impl Stream<PartnerizePlugin> for Programs {
                     }
                 }
             };
-            outcomes.push(match answer {
-                Ok((id, created, changed)) => outcome(&record.source_id, created, changed, id),
-                Err(error) => match refusal(&error) {
-                    Some(reason) => rejected(&record.source_id, reason),
-                    None => return Err(PluginError::from(error).for_record(record.source_id.as_str())),
-                },
-            });
-        }
-        Ok(outcomes)
+            match answer {
+                Ok((id, created, changed)) => Ok(Ok(written(created, changed, id))),
+                Err(error) => refusal(&error).map(Err).ok_or_else(|| PluginError::from(error)),
+            }
+        })
+        .await
     }
 
     async fn count(plugin: &mut PartnerizePlugin) -> Result<Option<u64>, PluginError> {
