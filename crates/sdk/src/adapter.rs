@@ -6,7 +6,7 @@
 //! crosses the boundary. Each instance has its own lock: a source instance and
 //! a destination instance of the same plugin run in parallel.
 
-use crate::describe::metadata_of;
+use crate::describe::{metadata_of, streams_of};
 use crate::guard::guarded;
 use crate::{Context, ErrorCode, Plugin, PluginError, StreamCount, Streams, config::parse_config};
 use abi_stable::prefix_type::PrefixTypeTrait;
@@ -156,7 +156,7 @@ extern "C" fn open<P: Plugin>(config_json: RStr<'_>, context_json: RStr<'_>) -> 
         let opened = Opened {
             plugin,
             name: name.clone(),
-            streams: metadata_of::<P>().streams,
+            streams: streams_of::<P>(P::describe().into_streams()),
             registry: P::streams(),
             panicked: false,
         };

@@ -49,13 +49,16 @@ impl Description {
     pub(crate) fn name(&self) -> &str {
         &self.name
     }
+
+    pub(crate) fn into_streams(self) -> Vec<StreamInfo> {
+        self.streams
+    }
 }
 
 /// The full metadata of `P`, as the host sees it.
 pub(crate) fn metadata_of<P: Plugin>() -> PluginMetadata {
     let description = P::describe();
-    let mut streams = description.streams;
-    streams.extend(P::streams().infos());
+    let streams = streams_of::<P>(description.streams);
     PluginMetadata {
         name: description.name,
         version: description.version,
@@ -67,4 +70,13 @@ pub(crate) fn metadata_of<P: Plugin>() -> PluginMetadata {
         config_schema: schemars::schema_for!(P::Config).to_value(),
         rate_limit: description.rate_limit,
     }
+}
+
+/// Every stream of `P`: those `describe` declares (`declared`), then the
+/// registered ones. What an opened instance checks calls against, without
+/// building the rest of the metadata (the config's JSON Schema).
+pub(crate) fn streams_of<P: Plugin>(declared: Vec<StreamInfo>) -> Vec<StreamInfo> {
+    let mut streams = declared;
+    streams.extend(P::streams().infos());
+    streams
 }
